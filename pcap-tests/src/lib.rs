@@ -1,0 +1,1 @@
+//! crate root (filled in by the foundation work)
