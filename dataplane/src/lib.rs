@@ -14,3 +14,4 @@ pub mod rtp;
 mod tshark_check;
 
 // ---- Modules owned by other work streams (SRTP, receive statistics, conference). ----
+pub mod receive_stats;

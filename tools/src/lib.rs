@@ -1,1 +1,8 @@
-//! crate root (filled in by the foundation work)
+//! Operator tools for medianode: reading and writing captures ([`capture`]) and per-stream
+//! RTP statistics ([`rtp_streams`], behind the `rtp-stats` binary), the pieces the other
+//! tools (SRTP pcap conversion, load generation) build on.
+
+#![forbid(unsafe_code)]
+
+pub mod capture;
+pub mod rtp_streams;
