@@ -15,3 +15,4 @@ mod tshark_check;
 
 // ---- Modules owned by other work streams (SRTP, receive statistics, conference). ----
 pub mod receive_stats;
+pub mod srtp;
