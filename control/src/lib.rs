@@ -1,1 +1,13 @@
-//! crate root (filled in by the foundation work)
+//! The control side of medianode and the `medianode` binary's building blocks.
+//!
+//! This crate owns everything that is not the packet path: configuration, the per-core
+//! runtime that hosts the dataplane, the operator HTTP surface, and (later) the SIP control
+//! plane. It never touches packets itself; it talks to the cores through typed commands.
+
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod http;
+pub mod metrics;
+pub mod node;
+pub mod runtime;

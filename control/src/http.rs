@@ -1,0 +1,146 @@
+//! The operator HTTP listener: `GET /healthz` and `GET /metrics`.
+//!
+//! It runs on its own thread, away from the media cores, and only reads the counters the
+//! cores publish. tiny_http is enough here: a handful of requests per scrape interval.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use tiny_http::{Header, Method, Request, Response, Server};
+
+use crate::metrics::NodeMetrics;
+
+/// The running listener.
+pub struct HttpServer {
+    server: Arc<Server>,
+    thread: Option<JoinHandle<()>>,
+    local_addr: SocketAddr,
+}
+
+impl std::fmt::Debug for HttpServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpServer")
+            .field("local_addr", &self.local_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The listener could not bind.
+#[derive(Debug)]
+pub struct HttpBindError {
+    /// The address from `http.listen`.
+    pub addr: SocketAddr,
+    /// Why binding failed.
+    pub reason: String,
+}
+
+impl std::fmt::Display for HttpBindError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "cannot listen on http.listen = {}: {}",
+            self.addr, self.reason
+        )
+    }
+}
+
+impl std::error::Error for HttpBindError {}
+
+impl HttpServer {
+    /// Binds `addr` and serves requests on a new thread.
+    pub fn start(addr: SocketAddr, metrics: Arc<NodeMetrics>) -> Result<HttpServer, HttpBindError> {
+        let server = Server::http(addr).map_err(|e| HttpBindError {
+            addr,
+            reason: e.to_string(),
+        })?;
+        let local_addr = server.server_addr().to_ip().ok_or_else(|| HttpBindError {
+            addr,
+            reason: "listener has no IP address".to_owned(),
+        })?;
+        let server = Arc::new(server);
+        let serving = server.clone();
+        let thread = std::thread::Builder::new()
+            .name("medianode-http".to_owned())
+            .spawn(move || {
+                for request in serving.incoming_requests() {
+                    respond(request, &metrics);
+                }
+            })
+            .map_err(|e| HttpBindError {
+                addr,
+                reason: e.to_string(),
+            })?;
+        Ok(HttpServer {
+            server,
+            thread: Some(thread),
+            local_addr,
+        })
+    }
+
+    /// The address actually bound (useful when the configured port was 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Stops accepting requests and waits for the thread.
+    pub fn stop(&mut self) {
+        self.server.unblock();
+        if let Some(thread) = self.thread.take() {
+            if thread.join().is_err() {
+                tracing::error!("the HTTP thread panicked");
+            }
+        }
+    }
+}
+
+impl Drop for HttpServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn header(name: &str, value: &str) -> Header {
+    // Both strings are ASCII constants of this module, which tiny_http always accepts.
+    Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("constant ASCII header")
+}
+
+fn respond(request: Request, metrics: &NodeMetrics) {
+    let path = request.url().split('?').next().unwrap_or("");
+    let known = matches!(path, "/healthz" | "/metrics");
+    let response = match (request.method(), path) {
+        (Method::Get | Method::Head, "/metrics") => {
+            Response::from_string(metrics.render(Instant::now())).with_header(header(
+                "Content-Type",
+                "text/plain; version=0.0.4; charset=utf-8",
+            ))
+        }
+        (Method::Get | Method::Head, "/healthz") => {
+            let stale = metrics.unhealthy_cores(Instant::now());
+            let cores = metrics.cores().len();
+            let (status, body) = if stale.is_empty() {
+                (200, format!("{{\"status\":\"ok\",\"cores\":{cores}}}\n"))
+            } else {
+                let list: Vec<String> = stale.iter().map(usize::to_string).collect();
+                (
+                    503,
+                    format!(
+                        "{{\"status\":\"unhealthy\",\"cores\":{cores},\"stale_cores\":[{}]}}\n",
+                        list.join(",")
+                    ),
+                )
+            };
+            Response::from_string(body)
+                .with_status_code(status)
+                .with_header(header("Content-Type", "application/json"))
+        }
+        (_, _) if known => Response::from_string("method not allowed\n")
+            .with_status_code(405)
+            .with_header(header("Allow", "GET, HEAD")),
+        _ => Response::from_string("not found\n").with_status_code(404),
+    };
+    if let Err(error) = request.respond(response) {
+        tracing::debug!(%error, "HTTP client went away before the response was sent");
+    }
+}
