@@ -14,5 +14,6 @@ pub mod rtp;
 mod tshark_check;
 
 // ---- Modules owned by other work streams (SRTP, receive statistics, conference). ----
+pub mod conference;
 pub mod receive_stats;
 pub mod srtp;
