@@ -25,7 +25,7 @@ fn transform(frame_index: u64, rtp: &[u8]) -> Vec<u8> {
     let mut out = header.to_vec();
     out.extend(body.iter().rev());
     let change = (frame_index % 17 + 1) as usize;
-    if frame_index % 2 == 0 {
+    if frame_index.is_multiple_of(2) {
         out.extend(std::iter::repeat_n(0xA5, change));
     } else {
         out.truncate(out.len().saturating_sub(change).max(12));

@@ -11,7 +11,7 @@ use super::{PacketBuf, SrtpSession};
 /// Bytes from hex text, ignoring whitespace.
 pub(super) fn hex(text: &str) -> Vec<u8> {
     let digits: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    assert!(digits.len() % 2 == 0, "odd hex length in {text:?}");
+    assert!(digits.len().is_multiple_of(2), "odd hex length in {text:?}");
     digits
         .chunks(2)
         .map(|pair| {
