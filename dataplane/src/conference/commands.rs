@@ -1,0 +1,172 @@
+//! The control plane's commands that shape a core: create and remove conferences, add and
+//! remove legs, change a conference's selection policy. Each either applies whole or
+//! returns a [`ConferenceError`] and changes nothing.
+
+use std::time::Instant;
+
+use super::conference_state::Conference;
+use super::leg::{Leg, LegSetup};
+use super::media_core::{MediaCore, NO_LEG};
+use super::timers::TimerKind;
+use super::{ConferenceError, ConferenceId, LegConfig, LegId, SelectionPolicy};
+
+impl MediaCore {
+    /// Creates an empty conference selecting talkers by `policy`.
+    pub fn create_conference(
+        &mut self,
+        id: ConferenceId,
+        policy: SelectionPolicy,
+    ) -> Result<(), ConferenceError> {
+        if self.conference_slots.contains_key(&id) {
+            return Err(ConferenceError::DuplicateConference(id));
+        }
+        let handle = self.conferences.insert(Conference::new(id, policy));
+        self.conference_slots.insert(id, handle.slot);
+        Ok(())
+    }
+
+    /// Removes a conference and every leg in it. Participants focused on it are
+    /// unfocused.
+    pub fn remove_conference(&mut self, id: ConferenceId) -> Result<(), ConferenceError> {
+        let slot = *self
+            .conference_slots
+            .get(&id)
+            .ok_or(ConferenceError::UnknownConference(id))?;
+        let leg_slots: Vec<u32> = self
+            .conferences
+            .get(slot)
+            .map(|c| c.legs.iter().map(|h| h.slot).collect())
+            .unwrap_or_default();
+        for leg_slot in leg_slots {
+            self.detach_leg(leg_slot);
+        }
+        self.conferences.remove(slot);
+        self.conference_slots.remove(&id);
+        Ok(())
+    }
+
+    /// Replaces a conference's selection policy while it runs; the set is re-evaluated at
+    /// once (a smaller N drops the weakest talkers now).
+    pub fn set_policy(
+        &mut self,
+        id: ConferenceId,
+        policy: SelectionPolicy,
+        now: Instant,
+    ) -> Result<(), ConferenceError> {
+        let slot = self.conference_slot(id)?;
+        if let Some(conference) = self.conferences.get_mut(slot) {
+            conference
+                .selector
+                .set_policy(policy, now, &mut self.scratch.changes);
+        }
+        self.apply_selection(slot, now, false);
+        Ok(())
+    }
+
+    /// Adds a leg to a conference.
+    pub fn add_leg(
+        &mut self,
+        conference: ConferenceId,
+        id: LegId,
+        config: LegConfig,
+        now: Instant,
+    ) -> Result<(), ConferenceError> {
+        config.validate()?;
+        let conference_slot = self.conference_slot(conference)?;
+        if self.leg_slots.contains_key(&id) {
+            return Err(ConferenceError::DuplicateLeg(id));
+        }
+        let port = usize::from(config.local_port);
+        if self.ports.get(port).is_none_or(|&slot| slot != NO_LEG) {
+            return Err(ConferenceError::DuplicateLocalPort(config.local_port));
+        }
+        if let Some(participant) = config.participant {
+            let already = self.legs.iter().any(|(_, leg)| {
+                leg.participant == Some(participant) && leg.conference == conference
+            });
+            if already {
+                return Err(ConferenceError::ParticipantAlreadyInConference {
+                    participant,
+                    conference,
+                });
+            }
+        }
+        let suppressed = config
+            .participant
+            .and_then(|p| self.focus.get(&p))
+            .is_some_and(|&focused| focused != conference);
+        let setup = LegSetup {
+            id,
+            conference,
+            conference_slot,
+            rate_limit: config.rate_limit.unwrap_or(self.config.rate_limit),
+            media_timeout: config.media_timeout.unwrap_or(self.config.media_timeout),
+            rtcp_ssrc: self.rng.next_ssrc(),
+            suppressed,
+            now,
+        };
+        let mut leg = Leg::new(config, setup);
+        let terminates_rtcp = leg.terminates_rtcp();
+        let media_deadline = now + leg.media_timeout;
+        let Some(conf) = self.conferences.get_mut(conference_slot) else {
+            return Err(ConferenceError::UnknownConference(conference));
+        };
+        conf.selector.add(id);
+        leg.selected = conf.selector.is_selected(id);
+        let handle = self.legs.insert(leg);
+        conf.legs.push(handle);
+        self.leg_slots.insert(id, handle.slot);
+        if let Some(entry) = self.ports.get_mut(port) {
+            *entry = handle.slot;
+        }
+        self.timers
+            .schedule(media_deadline, TimerKind::Media(handle));
+        if terminates_rtcp {
+            let first_report = now + self.report_interval();
+            self.timers.schedule(first_report, TimerKind::Rtcp(handle));
+        }
+        Ok(())
+    }
+
+    /// Removes a leg. If its talker was selected, the selection is re-evaluated at `now`
+    /// and an [`ActiveSpeakers`](super::CoreEvent::ActiveSpeakers) event reports the new
+    /// set. If its participant was focused on this leg's conference, it is unfocused.
+    pub fn remove_leg(&mut self, id: LegId, now: Instant) -> Result<(), ConferenceError> {
+        let slot = *self
+            .leg_slots
+            .get(&id)
+            .ok_or(ConferenceError::UnknownLeg(id))?;
+        let (conference_slot, was_selected) = self.detach_leg(slot);
+        if was_selected {
+            if let Some(conference) = self.conferences.get_mut(conference_slot) {
+                conference.selector.tick(now, &mut self.scratch.changes);
+            }
+            self.apply_selection(conference_slot, now, true);
+        }
+        Ok(())
+    }
+
+    /// Takes a leg out of every table; returns its conference slot and whether its talker
+    /// was selected.
+    fn detach_leg(&mut self, slot: u32) -> (u32, bool) {
+        let Some(leg) = self.legs.remove(slot) else {
+            return (NO_LEG, false);
+        };
+        self.leg_slots.remove(&leg.id);
+        if let Some(entry) = self.ports.get_mut(usize::from(leg.local_port)) {
+            *entry = NO_LEG;
+        }
+        let mut was_selected = false;
+        if let Some(conference) = self.conferences.get_mut(leg.conference_slot) {
+            conference.legs.retain(|h| h.slot != slot);
+            was_selected = conference.selector.remove(leg.id);
+        }
+        if let Some(participant) = leg.participant {
+            if self.focus.get(&participant) == Some(&leg.conference) {
+                self.focus.remove(&participant);
+                self.refresh_suppression(participant);
+            }
+        }
+        (leg.conference_slot, was_selected)
+    }
+}

@@ -1,0 +1,50 @@
+//! One conference as its core keeps it: its legs and its talker selection.
+
+use super::slab::SlotHandle;
+use super::{ConferenceId, LegId, LoudestN, SelectionPolicy};
+
+/// A conference's members and selector.
+#[derive(Debug)]
+pub(crate) struct Conference {
+    pub(crate) id: ConferenceId,
+    /// Slots of its legs, the only place routing looks for destinations.
+    pub(crate) legs: Vec<SlotHandle>,
+    pub(crate) selector: LoudestN,
+    /// Whether a selection tick is in the timer queue.
+    pub(crate) tick_scheduled: bool,
+    /// The batch that last observed a level here (to tick each conference once a batch).
+    pub(crate) observed_in_batch: u64,
+}
+
+/// A snapshot of one conference.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ConferenceSnapshot {
+    /// The conference.
+    pub id: ConferenceId,
+    /// Its selection policy.
+    pub policy: SelectionPolicy,
+    /// Its legs, by ascending id.
+    pub legs: Vec<LegId>,
+    /// Its selected talkers, by ascending id.
+    pub talkers: Vec<LegId>,
+}
+
+impl Conference {
+    pub(crate) fn new(id: ConferenceId, policy: SelectionPolicy) -> Self {
+        Self {
+            id,
+            legs: Vec::new(),
+            selector: LoudestN::new(policy),
+            tick_scheduled: false,
+            observed_in_batch: 0,
+        }
+    }
+
+    /// The selected talkers, sorted.
+    pub(crate) fn talkers(&self) -> Vec<LegId> {
+        let mut talkers: Vec<LegId> = self.selector.selected().collect();
+        talkers.sort_unstable();
+        talkers
+    }
+}

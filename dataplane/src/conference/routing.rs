@@ -1,0 +1,128 @@
+//! The send half of the packet path: each conference's accepted media goes to every other
+//! leg of that conference, and nowhere else.
+//!
+//! Per conference of the batch (the batch is grouped by conference), talkers outside the
+//! selection are dropped first; then, destination leg by destination leg, the packets it
+//! should hear are copied into the outbox back to back, and for a hop-by-hop destination
+//! that run of copies is protected under the destination's key as one batch. Plain and
+//! end-to-end destinations get the bytes as they arrived (end-to-end: ciphertext).
+
+use super::datagram::{InDatagram, Stage};
+use super::leg::LegCrypto;
+use super::media_core::MediaCore;
+use super::outbox::OutboxRefusal;
+use super::{DropReason, Outbox};
+use crate::demux::PacketKind;
+use crate::srtp::SrtpError;
+
+impl MediaCore {
+    pub(super) fn route<B: AsRef<[u8]>>(
+        &mut self,
+        datagrams: &mut [InDatagram<B>],
+        outbox: &mut Outbox,
+    ) {
+        let mut start = 0;
+        while let Some(conference_slot) = datagrams.get(start).map(|d| d.meta.conference_slot) {
+            let end = start
+                + datagrams[start..]
+                    .iter()
+                    .take_while(|d| d.meta.conference_slot == conference_slot)
+                    .count();
+            if self.conferences.get(conference_slot).is_some() {
+                self.route_conference(conference_slot, &mut datagrams[start..end], outbox);
+            }
+            start = end;
+        }
+    }
+
+    /// Routes the datagrams of one conference (all of `run` belongs to it).
+    fn route_conference<B: AsRef<[u8]>>(
+        &mut self,
+        conference_slot: u32,
+        run: &mut [InDatagram<B>],
+        outbox: &mut Outbox,
+    ) {
+        let mut forwarding = 0;
+        for datagram in run.iter_mut() {
+            if let Stage::Forward { bypass_selection } = datagram.meta.stage {
+                let selected = self
+                    .legs
+                    .get(datagram.meta.leg_slot)
+                    .is_some_and(|leg| leg.selected);
+                if bypass_selection || selected {
+                    forwarding += 1;
+                } else {
+                    self.drop_datagram(&mut datagram.meta, DropReason::NotSelected);
+                }
+            }
+        }
+        if forwarding == 0 {
+            return;
+        }
+        let Self {
+            conferences,
+            legs,
+            counters,
+            scratch,
+            ..
+        } = self;
+        let Some(conference) = conferences.get(conference_slot) else {
+            return;
+        };
+        for &destination in &conference.legs {
+            let Some(leg) = legs.get_handle_mut(destination) else {
+                continue;
+            };
+            // The conference's own list is the only source of destinations; the second
+            // check guards the invariant against a stale entry.
+            if leg.suppressed || leg.conference_slot != conference_slot {
+                continue;
+            }
+            let Some(remote) = leg.remote else {
+                continue;
+            };
+            let to_end_to_end = leg.crypto.is_end_to_end();
+            let first = outbox.len();
+            for datagram in run.iter() {
+                let meta = &datagram.meta;
+                let eligible = matches!(meta.stage, Stage::Forward { .. })
+                    && meta.conference_slot == conference_slot
+                    && meta.leg_slot != destination.slot
+                    && meta.end_to_end == to_end_to_end
+                    && (to_end_to_end || meta.kind == PacketKind::Rtp);
+                if !eligible {
+                    continue;
+                }
+                match outbox.push(leg.local_port, remote, datagram.bytes()) {
+                    Ok(()) => {}
+                    Err(OutboxRefusal::Full) => counters.drops.count(DropReason::OutboxFull),
+                    Err(OutboxRefusal::TooLarge) => counters.drops.count(DropReason::TooLarge),
+                }
+            }
+            if let LegCrypto::HopByHop(session) = &mut leg.crypto {
+                let copies = outbox.tail_mut(first);
+                let results = &mut scratch.srtp_results;
+                results.clear();
+                results.resize(copies.len(), Ok(0));
+                session.protect_batch(copies, results);
+                for result in results.iter() {
+                    match result {
+                        Ok(_) => {}
+                        Err(SrtpError::InsufficientCapacity { .. }) => {
+                            counters.drops.count(DropReason::TooLarge)
+                        }
+                        Err(_) => counters.drops.count(DropReason::SrtpProtect),
+                    }
+                }
+                outbox.retain_tail(first, |i| results.get(i).is_some_and(|r| r.is_ok()));
+            }
+            for sent in outbox.datagrams().get(first..).unwrap_or(&[]) {
+                let bytes = sent.bytes().len() as u64;
+                counters.packets_out += 1;
+                counters.bytes_out += bytes;
+                leg.traffic.packets_out += 1;
+                leg.traffic.bytes_out += bytes;
+            }
+        }
+    }
+}
