@@ -128,3 +128,4 @@ pub fn alaw_encode(out: &mut [u8], pcm: &[i16]) {
 pub fn alaw_decode(out: &mut [i16], codes: &[u8]) {
     active().alaw_decode(out, codes);
 }
+pub mod crypto;
