@@ -1,0 +1,264 @@
+//! The io_uring backend: one ring per core, a multishot `RecvMsg` per socket drawing on
+//! one provided-buffer ring, and sends pushed as batches of `SendMsg` entries.
+//!
+//! Received bytes are copied from the ring's buffer into the caller's batch and the buffer
+//! goes straight back to the kernel, so the caller owns its buffers as with the portable
+//! backend. A send batch is complete when [`UringIo::send_outbox`] returns: it waits for
+//! every send's completion, since the outbox's bytes are only borrowed. Receive
+//! completions that show up meanwhile are kept for the next receive.
+
+mod buf_ring;
+mod recv;
+mod ring_size;
+mod send;
+mod setup;
+mod setup_error;
+mod user_data;
+
+use std::collections::{HashMap, VecDeque};
+use std::io;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use io_uring::{cqueue, opcode, types, IoUring};
+use medianode_dataplane::conference::OUT_DATAGRAM_CAPACITY;
+
+use crate::counters::IoCounters;
+use crate::msg_scratch::MsgScratch;
+use crate::socket_table::SocketTable;
+use buf_ring::BufRing;
+use ring_size::{RECV_BUFFERS, SEND_BUFFERS};
+pub use setup_error::UringSetupError;
+use user_data::Token;
+
+/// The provided-buffer group every receive draws from.
+const BUFFER_GROUP: u16 = 0;
+
+/// Completions taken from the ring per pass.
+const COMPLETIONS_PER_PASS: usize = 64;
+
+/// The `msghdr` every multishot receive is armed with: the kernel reads only its name and
+/// control lengths, which lay out each buffer as header, source address, payload.
+struct RecvHeader(Box<libc::msghdr>);
+
+// SAFETY: the header's pointers are all null (only its lengths are used); it is plain
+// data that may move between threads.
+unsafe impl Send for RecvHeader {}
+
+impl RecvHeader {
+    fn new() -> Self {
+        // SAFETY: msghdr is plain old data; all-zero is a valid value (null pointers).
+        let mut header: Box<libc::msghdr> = Box::new(unsafe { std::mem::zeroed() });
+        header.msg_namelen = std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t;
+        Self(header)
+    }
+
+    fn as_ptr(&self) -> *const libc::msghdr {
+        &*self.0
+    }
+
+    fn get(&self) -> &libc::msghdr {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for RecvHeader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecvHeader")
+            .field("msg_namelen", &self.0.msg_namelen)
+            .finish()
+    }
+}
+
+/// A completion taken off the ring and not yet handled.
+#[derive(Debug, Clone, Copy)]
+struct Completion {
+    user_data: u64,
+    result: i32,
+    flags: u32,
+}
+
+impl Completion {
+    const EMPTY: Self = Self {
+        user_data: 0,
+        result: 0,
+        flags: 0,
+    };
+}
+
+impl From<&cqueue::Entry> for Completion {
+    fn from(cqe: &cqueue::Entry) -> Self {
+        Self {
+            user_data: cqe.user_data(),
+            result: cqe.result(),
+            flags: cqe.flags(),
+        }
+    }
+}
+
+/// The io_uring backend of one core.
+pub(crate) struct UringIo {
+    // Field order is drop order: the ring goes first, so the kernel has stopped using the
+    // buffers and headers below before they are freed.
+    ring: IoUring,
+    buffers: BufRing,
+    recv_header: RecvHeader,
+    sockets: SocketTable,
+    /// The generation of each open port's armed receive.
+    generations: HashMap<u16, u32>,
+    next_generation: u32,
+    /// Ports whose multishot receive ended and must be armed again.
+    rearm: Vec<u16>,
+    /// Receive completions taken off the ring while waiting for sends.
+    held: VecDeque<Completion>,
+    /// Headers of the sends in flight, one per send buffer.
+    send_scratch: MsgScratch,
+    /// Copies of the datagrams being sent: a send owns its buffer until its completion,
+    /// so nothing the kernel may still read is ever borrowed from the caller.
+    send_buffers: Vec<Box<[u8]>>,
+    /// Send buffers not in flight.
+    free_send_buffers: Vec<u16>,
+    counters: IoCounters,
+}
+
+impl std::fmt::Debug for UringIo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UringIo")
+            .field("buffers", &self.buffers)
+            .field("sockets", &self.sockets)
+            .field("held", &self.held.len())
+            .field("counters", &self.counters)
+            .finish_non_exhaustive()
+    }
+}
+
+impl UringIo {
+    pub(crate) fn new() -> io::Result<Self> {
+        Self::set_up().map_err(io::Error::from)
+    }
+
+    fn set_up() -> Result<Self, UringSetupError> {
+        let (mut ring, buffers) = setup::ring_with_buffers()?;
+        let recv_header = RecvHeader::new();
+        setup::check_multishot_recv(&mut ring, &recv_header)?;
+        Ok(Self {
+            ring,
+            buffers,
+            recv_header,
+            sockets: SocketTable::default(),
+            generations: HashMap::new(),
+            next_generation: 0,
+            rearm: Vec::new(),
+            held: VecDeque::with_capacity(usize::from(RECV_BUFFERS) + COMPLETIONS_PER_PASS),
+            send_scratch: MsgScratch::new(usize::from(SEND_BUFFERS)),
+            send_buffers: (0..SEND_BUFFERS)
+                .map(|_| vec![0u8; OUT_DATAGRAM_CAPACITY].into_boxed_slice())
+                .collect(),
+            free_send_buffers: (0..SEND_BUFFERS).rev().collect(),
+            counters: IoCounters::default(),
+        })
+    }
+
+    pub(crate) fn bind(&mut self, addr: SocketAddr) -> io::Result<SocketAddr> {
+        let (socket, local) = self.sockets.open(addr)?;
+        let port = local.port();
+        self.sockets.insert(port, socket);
+        let generation = self.next_generation;
+        self.next_generation = self.next_generation.wrapping_add(1);
+        self.generations.insert(port, generation);
+        if let Err(err) = self.arm(port).and_then(|()| self.ring.submit().map(drop)) {
+            self.generations.remove(&port);
+            self.sockets.remove(port);
+            return Err(err);
+        }
+        Ok(local)
+    }
+
+    /// Queues the multishot receive of `port`'s socket.
+    fn arm(&mut self, port: u16) -> io::Result<()> {
+        let (Some(fd), Some(&generation)) = (self.sockets.fd(port), self.generations.get(&port))
+        else {
+            return Ok(());
+        };
+        let entry =
+            opcode::RecvMsgMulti::new(types::Fd(fd), self.recv_header.as_ptr(), BUFFER_GROUP)
+                .build()
+                .user_data(Token::Recv { port, generation }.encode());
+        self.push(&entry)
+    }
+
+    /// Pushes `entry`, submitting what is queued first if the queue is full.
+    fn push(&mut self, entry: &io_uring::squeue::Entry) -> io::Result<()> {
+        loop {
+            // SAFETY: every entry pushed here points at memory that outlives its
+            // operation: the receive header lives as long as the ring; a send's header,
+            // address and bytes live in its send buffer slot, which is not reused before
+            // the send's completion has been taken; sockets are closed only after their
+            // receive is cancelled, and a send holds its own reference to its socket.
+            if unsafe { self.ring.submission().push(entry) }.is_ok() {
+                return Ok(());
+            }
+            self.ring.submit()?;
+        }
+    }
+
+    pub(crate) fn close(&mut self, local_port: u16) {
+        let Some(generation) = self.generations.remove(&local_port) else {
+            return;
+        };
+        let target = Token::Recv {
+            port: local_port,
+            generation,
+        }
+        .encode();
+        let cancel = opcode::AsyncCancel::new(target)
+            .build()
+            .user_data(Token::Cancel.encode());
+        // Wait for the cancellation, so the kernel has let go of the socket and its port
+        // can be bound again at once.
+        if self.push(&cancel).is_ok() {
+            let deadline = Instant::now() + Duration::from_secs(1);
+            while Instant::now() < deadline {
+                if self.ring.submit_and_wait(1).is_err() {
+                    break;
+                }
+                if self.take_completions(|completion| {
+                    completion.user_data == target && !cqueue::more(completion.flags)
+                }) {
+                    break;
+                }
+            }
+        }
+        self.sockets.remove(local_port);
+        self.rearm.retain(|&port| port != local_port);
+    }
+
+    /// Moves completions off the ring: sends are counted, everything else is held for
+    /// the receive path. Returns whether one matched `wanted`.
+    fn take_completions(&mut self, mut wanted: impl FnMut(&Completion) -> bool) -> bool {
+        let mut found = false;
+        let mut taken = [Completion::EMPTY; COMPLETIONS_PER_PASS];
+        loop {
+            let mut count = 0;
+            for (slot, cqe) in taken.iter_mut().zip(self.ring.completion()) {
+                *slot = Completion::from(&cqe);
+                count += 1;
+            }
+            for &completion in taken.iter().take(count) {
+                found |= wanted(&completion);
+                match Token::decode(completion.user_data) {
+                    Token::Send { slot } => self.sent(slot, completion.result),
+                    Token::Recv { .. } => self.held.push_back(completion),
+                    Token::Cancel | Token::Unknown => {}
+                }
+            }
+            if count < COMPLETIONS_PER_PASS {
+                return found;
+            }
+        }
+    }
+
+    pub(crate) fn counters(&self) -> IoCounters {
+        self.counters
+    }
+}
