@@ -12,6 +12,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+mod media;
+
+pub use media::MediaConfig;
+
 /// The whole configuration of one node.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -19,7 +23,9 @@ use serde::Deserialize;
 pub struct Config {
     /// Per-core media runtime.
     pub runtime: RuntimeConfig,
-    /// The HTTP listener for `/healthz` and `/metrics`.
+    /// Media sockets and per-leg defaults.
+    pub media: MediaConfig,
+    /// The HTTP listener for `/healthz`, `/metrics` and the admin API.
     pub http: HttpConfig,
     /// Logging.
     pub log: LogConfig,
@@ -38,7 +44,8 @@ pub struct RuntimeConfig {
     /// Memory each core registers with io_uring, in KiB. It is locked memory, so it counts
     /// against `ulimit -l`; the default lets two cores run under the common 8 MiB limit.
     pub io_memory_kib: usize,
-    /// How often each core runs housekeeping (commands, heartbeat), in milliseconds.
+    /// The longest a core waits for packets before it looks at commands again, and how
+    /// often it publishes counters and its heartbeat, in milliseconds.
     pub housekeeping_ms: u64,
 }
 
@@ -60,8 +67,10 @@ pub enum IoBackend {
 #[serde(deny_unknown_fields, default)]
 #[non_exhaustive]
 pub struct HttpConfig {
-    /// Address of `/healthz` and `/metrics`.
+    /// Address of `/healthz`, `/metrics` and the admin API (`/v1/...`).
     pub listen: SocketAddr,
+    /// How long an admin request waits for a core's answer before it gets 503, in ms.
+    pub admin_timeout_ms: u64,
 }
 
 /// Logging settings.
@@ -89,6 +98,7 @@ impl Default for HttpConfig {
     fn default() -> Self {
         HttpConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 9100)),
+            admin_timeout_ms: 2000,
         }
     }
 }
@@ -219,6 +229,16 @@ impl Config {
                 ),
             });
         }
+        if !(10..=60_000).contains(&self.http.admin_timeout_ms) {
+            return Err(ConfigError::Invalid {
+                key: "http.admin_timeout_ms",
+                reason: format!(
+                    "{} is out of range (10..=60000)",
+                    self.http.admin_timeout_ms
+                ),
+            });
+        }
+        self.media.validate(self.runtime.cores)?;
         if self
             .log
             .filter
@@ -252,6 +272,40 @@ mod tests {
         let config = Config::from_toml_str(text, "medianode.example.toml").unwrap();
         assert_eq!(config.runtime.io_memory_kib, 512);
         assert_eq!(config.http.listen.port(), 9100);
+        assert_eq!(config.http.admin_timeout_ms, 2000);
+        assert_eq!(config.media, MediaConfig::default());
+    }
+
+    #[test]
+    fn media_values_out_of_range_name_the_dotted_key() {
+        for (text, key) in [
+            ("[media]\nport_min = 0\n", "`media.port_min`"),
+            (
+                "[media]\nport_min = 30000\nport_max = 20000\n",
+                "`media.port_min`",
+            ),
+            (
+                "[runtime]\ncores = 1\n[media]\nrate_limit_pps = 0\n",
+                "`media.rate_limit_pps`",
+            ),
+            (
+                "[media]\nrate_limit_burst = 0\n",
+                "`media.rate_limit_burst`",
+            ),
+            (
+                "[media]\nmedia_timeout_ms = 1\n",
+                "`media.media_timeout_ms`",
+            ),
+            ("[media]\nrecv_batch = 0\n", "`media.recv_batch`"),
+            ("[http]\nadmin_timeout_ms = 0\n", "`http.admin_timeout_ms`"),
+        ] {
+            let err = Config::from_toml_str(text, "x").unwrap_err().to_string();
+            assert!(err.contains(key), "{text}: {err}");
+        }
+        let err = Config::from_toml_str("[media]\nbind = \"localhost\"\n", "x")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("bind"), "{err}");
     }
 
     #[test]

@@ -1,8 +1,11 @@
-//! The operator HTTP listener: `GET /healthz` and `GET /metrics`.
+//! The operator HTTP listener: `GET /healthz`, `GET /metrics` and the admin API under
+//! `/v1/` ([`crate::admin`]).
 //!
-//! It runs on its own thread, away from the media cores, and only reads the counters the
-//! cores publish. tiny_http is enough here: a handful of requests per scrape interval.
+//! It runs on its own thread, away from the media cores: metrics only read the counters
+//! the cores publish, and admin requests reach the cores as commands. tiny_http is enough
+//! here: a handful of requests per scrape interval, and admin calls at signalling rate.
 
+use std::io::Read;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -10,6 +13,7 @@ use std::time::Instant;
 
 use tiny_http::{Header, Method, Request, Response, Server};
 
+use crate::admin::{AdminApi, ApiResponse, MAX_BODY_BYTES};
 use crate::metrics::NodeMetrics;
 
 /// The running listener.
@@ -50,7 +54,11 @@ impl std::error::Error for HttpBindError {}
 
 impl HttpServer {
     /// Binds `addr` and serves requests on a new thread.
-    pub fn start(addr: SocketAddr, metrics: Arc<NodeMetrics>) -> Result<HttpServer, HttpBindError> {
+    pub fn start(
+        addr: SocketAddr,
+        metrics: Arc<NodeMetrics>,
+        admin: AdminApi,
+    ) -> Result<HttpServer, HttpBindError> {
         let server = Server::http(addr).map_err(|e| HttpBindError {
             addr,
             reason: e.to_string(),
@@ -65,7 +73,7 @@ impl HttpServer {
             .name("medianode-http".to_owned())
             .spawn(move || {
                 for request in serving.incoming_requests() {
-                    respond(request, &metrics);
+                    respond(request, &metrics, &admin);
                 }
             })
             .map_err(|e| HttpBindError {
@@ -106,10 +114,19 @@ fn header(name: &str, value: &str) -> Header {
     Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("constant ASCII header")
 }
 
-fn respond(request: Request, metrics: &NodeMetrics) {
-    let path = request.url().split('?').next().unwrap_or("");
-    let known = matches!(path, "/healthz" | "/metrics");
-    let response = match (request.method(), path) {
+fn respond(mut request: Request, metrics: &NodeMetrics, admin: &AdminApi) {
+    let path = request.url().split('?').next().unwrap_or("").to_owned();
+    if AdminApi::owns(&path) {
+        let answer = match read_body(&mut request) {
+            Ok(body) => admin.handle(request.method(), &path, &body),
+            Err(answer) => answer,
+        };
+        metrics.admin().record(answer.status);
+        send(request, admin_response(&answer));
+        return;
+    }
+    let known = matches!(path.as_str(), "/healthz" | "/metrics");
+    let response = match (request.method(), path.as_str()) {
         (Method::Get | Method::Head, "/metrics") => {
             Response::from_string(metrics.render(Instant::now())).with_header(header(
                 "Content-Type",
@@ -140,7 +157,50 @@ fn respond(request: Request, metrics: &NodeMetrics) {
             .with_header(header("Allow", "GET, HEAD")),
         _ => Response::from_string("not found\n").with_status_code(404),
     };
+    send(request, response);
+}
+
+fn send<R: Read>(request: Request, response: Response<R>) {
     if let Err(error) = request.respond(response) {
         tracing::debug!(%error, "HTTP client went away before the response was sent");
     }
+}
+
+/// Reads an admin request's body, refusing one over [`MAX_BODY_BYTES`] with 413.
+fn read_body(request: &mut Request) -> Result<Vec<u8>, ApiResponse> {
+    let mut body = Vec::new();
+    let limit = MAX_BODY_BYTES as u64 + 1;
+    let read = request.as_reader().take(limit).read_to_end(&mut body);
+    let error = |status: u16, message: String| {
+        let error = crate::admin::ApiError::with_status(status, message);
+        ApiResponse {
+            status,
+            body: Some(error.body()),
+            allow: None,
+        }
+    };
+    match read {
+        Ok(_) if body.len() > MAX_BODY_BYTES => Err(error(
+            413,
+            format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+        )),
+        Ok(_) => Ok(body),
+        Err(e) => Err(error(400, format!("cannot read the body: {e}"))),
+    }
+}
+
+fn admin_response(answer: &ApiResponse) -> Response<std::io::Cursor<Vec<u8>>> {
+    let body = answer
+        .body
+        .as_ref()
+        .map(|json| format!("{json}\n"))
+        .unwrap_or_default();
+    let mut response = Response::from_string(body).with_status_code(answer.status);
+    if answer.body.is_some() {
+        response = response.with_header(header("Content-Type", "application/json"));
+    }
+    if let Some(allow) = answer.allow {
+        response = response.with_header(header("Allow", allow));
+    }
+    response
 }

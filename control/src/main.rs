@@ -64,7 +64,7 @@ fn main() -> ExitCode {
     };
     tracing::info!(
         http = %node.http_addr(),
-        "medianode ready: GET /healthz and /metrics on http://{}",
+        "medianode ready: /healthz, /metrics and the admin API (/v1/) on http://{}",
         node.http_addr()
     );
     if let Some(signal) = signals.forever().next() {

@@ -1,21 +1,27 @@
-//! A whole node: the per-core runtime plus the operator HTTP listener, started and stopped
-//! as one.
+//! A whole node: the per-core runtime, the thread that takes the cores' events, and the
+//! operator HTTP listener (health, metrics, admin API), started and stopped as one.
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::Instant;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
+use crate::admin::{events, AdminApi, CoreClient, Registry};
 use crate::config::Config;
 use crate::http::{HttpBindError, HttpServer};
 use crate::metrics::{CoreMetrics, NodeMetrics};
 use crate::runtime::{Runtime, RuntimeError};
+
+/// Events a core may have queued for the control side before it starts dropping them.
+const EVENT_QUEUE: usize = 16 * 1024;
 
 /// A running node.
 #[derive(Debug)]
 pub struct Node {
     runtime: Runtime,
     http: HttpServer,
+    events: Option<JoinHandle<()>>,
 }
 
 /// Why the node could not start.
@@ -26,6 +32,8 @@ pub enum StartError {
     Runtime(RuntimeError),
     /// The HTTP listener could not bind.
     Http(HttpBindError),
+    /// The events thread could not start.
+    Events(std::io::Error),
 }
 
 impl fmt::Display for StartError {
@@ -33,6 +41,7 @@ impl fmt::Display for StartError {
         match self {
             StartError::Runtime(e) => e.fmt(f),
             StartError::Http(e) => e.fmt(f),
+            StartError::Events(e) => write!(f, "cannot start the events thread: {e}"),
         }
     }
 }
@@ -42,12 +51,13 @@ impl std::error::Error for StartError {
         match self {
             StartError::Runtime(e) => Some(e),
             StartError::Http(e) => Some(e),
+            StartError::Events(e) => Some(e),
         }
     }
 }
 
 impl Node {
-    /// Starts the cores, then the HTTP listener.
+    /// Starts the cores, the events thread, then the HTTP listener.
     pub fn start(config: &Config) -> Result<Node, StartError> {
         let started = Instant::now();
         let cores: Vec<Arc<CoreMetrics>> = (0..config.runtime.cores)
@@ -55,21 +65,52 @@ impl Node {
             .collect();
         let simd = medianode_simd::backend_name();
         tracing::info!(simd, cores = cores.len(), "starting media cores");
-        let runtime =
-            Runtime::start(&config.runtime, started, &cores).map_err(StartError::Runtime)?;
+        let (events_tx, events_rx) = crossbeam_channel::bounded(EVENT_QUEUE);
+        let mut runtime =
+            Runtime::start(config, started, &cores, events_tx).map_err(StartError::Runtime)?;
+        let registry = Arc::new(Mutex::new(Registry::new(runtime.core_count())));
+        let events = match events::spawn(events_rx, registry.clone()) {
+            Ok(handle) => handle,
+            Err(error) => {
+                runtime.shutdown();
+                return Err(StartError::Events(error));
+            }
+        };
+        let client = CoreClient::new(
+            runtime.command_senders(),
+            Duration::from_millis(config.http.admin_timeout_ms),
+        );
         let metrics = Arc::new(NodeMetrics::new(started, simd, cores));
-        let http = HttpServer::start(config.http.listen, metrics).map_err(StartError::Http)?;
-        Ok(Node { runtime, http })
+        let admin = AdminApi::new(client, registry);
+        let http = match HttpServer::start(config.http.listen, metrics, admin) {
+            Ok(http) => http,
+            Err(error) => {
+                runtime.shutdown();
+                // The cores are gone, so the events channel is closed and the thread ends.
+                let _ = events.join();
+                return Err(StartError::Http(error));
+            }
+        };
+        Ok(Node {
+            runtime,
+            http,
+            events: Some(events),
+        })
     }
 
-    /// The address of `/healthz` and `/metrics`.
+    /// The address of `/healthz`, `/metrics` and the admin API.
     pub fn http_addr(&self) -> SocketAddr {
         self.http.local_addr()
     }
 
-    /// Stops the HTTP listener, then every core.
+    /// Stops the HTTP listener, then every core, then the events thread.
     pub fn shutdown(mut self) {
         self.http.stop();
         self.runtime.shutdown();
+        if let Some(events) = self.events.take() {
+            if events.join().is_err() {
+                tracing::error!("the events thread panicked");
+            }
+        }
     }
 }

@@ -1,102 +1,23 @@
 //! The real `medianode` binary as an operator runs it: start-up on a config, `/healthz` and
 //! `/metrics`, clean stop on SIGTERM and SIGINT, config errors that name the key, and
-//! io_uring as a non-root user under a default `ulimit -l`.
+//! io_uring as a non-root user under a default `ulimit -l` (forwarding media there too).
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::io::Read;
+use std::net::{TcpListener, UdpSocket};
+use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_medianode");
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A directory every user can read, so the node can run as `nobody`.
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("medianode-test-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-    dir
-}
-
-fn write_config(dir: &Path, body: &str) -> PathBuf {
-    let path = dir.join("medianode.toml");
-    std::fs::write(&path, body).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-    path
-}
+use serde_json::json;
+use support::*;
 
 fn config_body(port: u16, cores: usize, backend: &str) -> String {
     format!(
         "[runtime]\ncores = {cores}\nio_backend = \"{backend}\"\nhousekeeping_ms = 5\n\
          [http]\nlisten = \"127.0.0.1:{port}\"\n"
     )
-}
-
-fn cores_to_use() -> usize {
-    std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(2)
-}
-
-/// Sends one HTTP/1.1 request and returns (status, body).
-fn http_get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response)?;
-    let status = response
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or(0);
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_owned())
-        .unwrap_or_default();
-    Ok((status, body))
-}
-
-fn wait_healthy(child: &mut Child, addr: SocketAddr) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            let mut err = String::new();
-            child
-                .stderr
-                .take()
-                .unwrap()
-                .read_to_string(&mut err)
-                .unwrap();
-            panic!("medianode exited early with {status}: {err}");
-        }
-        if let Ok((200, body)) = http_get(addr, "/healthz") {
-            return body;
-        }
-        assert!(Instant::now() < deadline, "medianode never became healthy");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn signal(child: &Child, name: &str) {
-    let status = Command::new("kill")
-        .arg(format!("-{name}"))
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    assert!(status.success());
 }
 
 fn wait_exit(child: &mut Child) -> (ExitStatus, String) {
@@ -130,22 +51,43 @@ fn spawn(mut command: Command) -> Child {
         .unwrap()
 }
 
+/// Two legs of a conference that lets everyone through; a packet sent to the first leg
+/// must come out of the second to its endpoint.
+fn assert_forwards(node: &NodeProcess) {
+    let id = node.create("/v1/conferences", &json!({ "mode": "all" }))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let legs = format!("/v1/conferences/{id}/legs");
+    let alice = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let bob = UdpSocket::bind("127.0.0.1:0").unwrap();
+    bob.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let to_alice = node.create(&legs, &json!({ "codec": "PCMU" }));
+    let to_bob = node.create(
+        &legs,
+        &json!({ "codec": "PCMU", "remote": bob.local_addr().unwrap().to_string() }),
+    );
+    let packet = rtp_with_level(0, 7, 160, 0x0a11_ce00, 1, 20, &[0xd5; 160]);
+    alice
+        .send_to(&packet, to_alice["local"].as_str().unwrap())
+        .unwrap();
+    let mut buf = [0u8; 2048];
+    let (n, from) = bob.recv_from(&mut buf).expect("the node forwards");
+    assert_eq!(&buf[..n], &packet[..]);
+    assert_eq!(from.to_string(), to_bob["local"].as_str().unwrap());
+}
+
 fn run_until_signal(config: &Path, port: u16, signal_name: &str) -> (String, String) {
-    let mut command = Command::new(BIN);
-    command.arg("--config").arg(config);
-    let mut child = spawn(command);
-    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-    let health = wait_healthy(&mut child, addr);
-    let (status, metrics) = http_get(addr, "/metrics").unwrap();
-    assert_eq!(status, 200);
-    let (status, _) = http_get(addr, "/nope").unwrap();
-    assert_eq!(status, 404);
-    signal(&child, signal_name);
-    let (exit, stderr) = wait_exit(&mut child);
+    let node = NodeProcess::start(config, port);
+    let health = node.request("GET", "/healthz", "");
+    assert_eq!(health.status, 200);
+    let metrics = node.metrics();
+    assert_eq!(node.request("GET", "/nope", "").status, 404);
+    let (exit, stderr) = node.stop_with(signal_name);
     assert!(exit.success(), "exit {exit} after {signal_name}: {stderr}");
     assert!(stderr.contains("medianode stopped cleanly"), "{stderr}");
     assert!(stderr.contains(signal_name), "{stderr}");
-    (health, metrics)
+    (health.body, metrics)
 }
 
 #[test]
@@ -264,20 +206,20 @@ fn io_uring_cores_run_as_non_root_under_ulimit_l_8192() {
         .arg(format!("ulimit -l 8192 && {run_as}"))
         .arg(BIN)
         .arg(&config);
-    let mut child = spawn(command);
-    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-    wait_healthy(&mut child, addr);
-    let (_, metrics) = http_get(addr, "/metrics").unwrap();
+    let node = NodeProcess::spawn(command, port, "info");
+    let metrics = node.metrics();
     for core in 0..cores {
         let line = format!("medianode_core_up{{core=\"{core}\",backend=\"io_uring\"}} 1");
         assert!(metrics.contains(&line), "missing {line}: {metrics}");
+        let line = format!("medianode_core_packet_io{{core=\"{core}\",backend=\"io_uring\"}} 1");
+        assert!(metrics.contains(&line), "missing {line}: {metrics}");
     }
-    signal(&child, "TERM");
-    let (exit, stderr) = wait_exit(&mut child);
+    assert_forwards(&node);
+    let (exit, stderr) = node.stop();
     assert!(exit.success(), "{stderr}");
 }
 
-fn run_with_memlock_kib(limit_kib: u32, backend: &str) -> (Child, SocketAddr) {
+fn with_memlock_kib(limit_kib: u32, backend: &str) -> (Command, u16) {
     let port = free_port();
     let dir = scratch_dir(&format!("memlock-{backend}"));
     let config = write_config(&dir, &config_body(port, 1, backend));
@@ -289,21 +231,22 @@ fn run_with_memlock_kib(limit_kib: u32, backend: &str) -> (Child, SocketAddr) {
         ))
         .arg(BIN)
         .arg(&config);
-    (spawn(command), ([127, 0, 0, 1], port).into())
+    (command, port)
 }
 
-/// Too little locked memory for io_uring: `auto` says so in the log and runs on threads.
+/// Too little locked memory for io_uring: `auto` says so in the log, runs on threads and
+/// still forwards.
 #[test]
 fn auto_falls_back_to_threads_with_a_log_line_when_io_uring_is_refused() {
-    let (mut child, addr) = run_with_memlock_kib(256, "auto");
-    wait_healthy(&mut child, addr);
-    let (_, metrics) = http_get(addr, "/metrics").unwrap();
+    let (command, port) = with_memlock_kib(256, "auto");
+    let node = NodeProcess::spawn(command, port, "info");
+    let metrics = node.metrics();
     assert!(
         metrics.contains("medianode_core_up{core=\"0\",backend=\"threads\"} 1"),
         "{metrics}"
     );
-    signal(&child, "TERM");
-    let (exit, stderr) = wait_exit(&mut child);
+    assert_forwards(&node);
+    let (exit, stderr) = node.stop();
     assert!(exit.success(), "{stderr}");
     assert!(
         stderr.contains("io_uring is unavailable; falling back"),
@@ -314,7 +257,8 @@ fn auto_falls_back_to_threads_with_a_log_line_when_io_uring_is_refused() {
 /// Too little locked memory with io_uring required: start-up fails and says what to raise.
 #[test]
 fn required_io_uring_without_locked_memory_names_the_limit_to_raise() {
-    let (mut child, _) = run_with_memlock_kib(256, "io_uring");
+    let (command, _) = with_memlock_kib(256, "io_uring");
+    let mut child = spawn(command);
     let (exit, stderr) = wait_exit(&mut child);
     assert_eq!(exit.code(), Some(1), "{stderr}");
     assert!(stderr.contains("ulimit -l"), "{stderr}");

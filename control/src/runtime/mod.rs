@@ -3,19 +3,26 @@
 //! Core `i` runs pinned to CPU `i`, on glommio (io_uring) when the kernel allows it, or on a
 //! plain pinned thread otherwise. The choice is made once at start-up and logged; with
 //! `io_backend = "auto"` a refusal of io_uring (sysctl, seccomp, or too little locked memory)
-//! falls back to threads instead of stopping the node.
+//! falls back to threads instead of stopping the node. Each core owns its sockets
+//! ([`medianode_netio::PacketIo`], io_uring or recvmmsg/sendmmsg by the same setting) and a
+//! [`MediaCore`](medianode_dataplane::conference::MediaCore); the control side reaches it
+//! only through [`CoreCommand`]s and hears from it only through [`NodeEvent`]s.
 
+mod commands;
 mod core_loop;
 mod glommio_shell;
+mod port_pool;
 mod thread_shell;
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub use core_loop::{CoreCommand, CoreLoop, LoopControl};
+pub use commands::{AddLegError, ConferenceView, CoreCommand, NodeEvent, Reply};
+pub use core_loop::{CoreLoop, CoreSetup, LoopControl};
+use medianode_netio::IoBackendChoice;
 
-use crate::config::{IoBackend, RuntimeConfig};
+use crate::config::{Config, IoBackend};
 use crate::metrics::{CoreBackend, CoreMetrics};
 
 /// The running cores.
@@ -45,6 +52,15 @@ impl fmt::Debug for CoreThread {
     }
 }
 
+/// Why a shell could not start its core.
+#[derive(Debug)]
+enum ShellError {
+    /// The event loop's executor or thread did not start.
+    Executor(String),
+    /// The core's socket layer could not be set up.
+    PacketIo(std::io::Error),
+}
+
 /// Why the cores could not start.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -63,6 +79,14 @@ pub enum RuntimeError {
         /// The core that failed.
         core: usize,
         /// The OS error.
+        source: std::io::Error,
+    },
+    /// The core's socket layer could not be set up (with `io_backend = "io_uring"`: io_uring
+    /// was refused).
+    PacketIo {
+        /// The core that failed.
+        core: usize,
+        /// The socket layer's error, which says what to change.
         source: std::io::Error,
     },
 }
@@ -85,6 +109,11 @@ impl fmt::Display for RuntimeError {
             RuntimeError::Spawn { core, source } => {
                 write!(f, "core {core}: cannot start its thread: {source}")
             }
+            RuntimeError::PacketIo { core, source } => write!(
+                f,
+                "core {core}: cannot set up packet I/O: {source} (runtime.io_backend = \
+                 \"threads\" avoids io_uring)"
+            ),
         }
     }
 }
@@ -92,40 +121,69 @@ impl fmt::Display for RuntimeError {
 impl std::error::Error for RuntimeError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            RuntimeError::Spawn { source, .. } => Some(source),
+            RuntimeError::Spawn { source, .. } | RuntimeError::PacketIo { source, .. } => {
+                Some(source)
+            }
             RuntimeError::IoUringUnavailable { .. } => None,
         }
     }
 }
 
+/// The socket layer backend an `io_backend` setting asks for.
+fn packet_io_choice(backend: IoBackend) -> IoBackendChoice {
+    match backend {
+        IoBackend::Auto => IoBackendChoice::Auto,
+        IoBackend::IoUring => IoBackendChoice::IoUring,
+        IoBackend::Threads => IoBackendChoice::Mmsg,
+    }
+}
+
+/// What every core's shell is started with, beyond its setup.
+struct CoreChannels {
+    metrics: Arc<CoreMetrics>,
+    commands: crossbeam_channel::Receiver<CoreCommand>,
+    events: crossbeam_channel::Sender<NodeEvent>,
+}
+
 impl Runtime {
-    /// Starts `config.cores` event loops and returns once every one of them runs. On error
-    /// the cores already started are stopped again.
+    /// Starts `config.runtime.cores` event loops and returns once every one of them runs;
+    /// their events go to `events`. On error the cores already started are stopped again.
     pub fn start(
-        config: &RuntimeConfig,
+        config: &Config,
         node_started: Instant,
         metrics: &[Arc<CoreMetrics>],
+        events: crossbeam_channel::Sender<NodeEvent>,
     ) -> Result<Runtime, RuntimeError> {
-        let period = Duration::from_millis(config.housekeeping_ms);
-        let io_memory = config.io_memory_kib * 1024;
-        let mut use_io_uring = config.io_backend != IoBackend::Threads;
+        let runtime_config = &config.runtime;
+        let period = Duration::from_millis(runtime_config.housekeeping_ms);
+        let io_memory = runtime_config.io_memory_kib * 1024;
+        let io_choice = packet_io_choice(runtime_config.io_backend);
+        let mut use_io_uring = runtime_config.io_backend != IoBackend::Threads;
         let mut runtime = Runtime {
             cores: Vec::with_capacity(metrics.len()),
         };
         for (index, core_metrics) in metrics.iter().enumerate() {
+            let setup = CoreSetup::new(
+                index,
+                metrics.len(),
+                node_started,
+                period,
+                &config.media,
+                io_choice,
+            );
             let (tx, rx) = crossbeam_channel::unbounded();
+            let channels = || CoreChannels {
+                metrics: core_metrics.clone(),
+                commands: rx.clone(),
+                events: events.clone(),
+            };
             let mut thread = None;
             if use_io_uring {
-                match glommio_shell::spawn(
-                    index,
-                    io_memory,
-                    period,
-                    node_started,
-                    core_metrics.clone(),
-                    rx.clone(),
-                ) {
+                match glommio_shell::spawn(setup.clone(), io_memory, channels()) {
                     Ok(handle) => thread = Some(CoreThread::IoUring(handle)),
-                    Err(reason) if config.io_backend == IoBackend::Auto => {
+                    Err(ShellError::Executor(reason))
+                        if runtime_config.io_backend == IoBackend::Auto =>
+                    {
                         tracing::warn!(
                             core = index,
                             %reason,
@@ -134,37 +192,61 @@ impl Runtime {
                         );
                         use_io_uring = false;
                     }
-                    Err(reason) => {
+                    Err(ShellError::Executor(reason)) => {
                         runtime.shutdown();
                         return Err(RuntimeError::IoUringUnavailable {
                             core: index,
                             reason,
-                            io_memory_kib: config.io_memory_kib,
+                            io_memory_kib: runtime_config.io_memory_kib,
+                        });
+                    }
+                    Err(ShellError::PacketIo(source)) => {
+                        runtime.shutdown();
+                        return Err(RuntimeError::PacketIo {
+                            core: index,
+                            source,
                         });
                     }
                 }
             }
             let thread = match thread {
                 Some(thread) => thread,
-                None => {
-                    match thread_shell::spawn(index, period, node_started, core_metrics.clone(), rx)
-                    {
-                        Ok(handle) => CoreThread::Threads(handle),
-                        Err(source) => {
-                            runtime.shutdown();
-                            return Err(RuntimeError::Spawn {
+                None => match thread_shell::spawn(setup, channels()) {
+                    Ok(handle) => CoreThread::Threads(handle),
+                    Err(error) => {
+                        runtime.shutdown();
+                        return Err(match error {
+                            ShellError::PacketIo(source) => RuntimeError::PacketIo {
                                 core: index,
                                 source,
-                            });
-                        }
+                            },
+                            ShellError::Executor(reason) => RuntimeError::Spawn {
+                                core: index,
+                                source: std::io::Error::other(reason),
+                            },
+                        });
                     }
-                }
+                },
             };
             let backend = match thread {
                 CoreThread::IoUring(_) => CoreBackend::IoUring,
                 CoreThread::Threads(_) => CoreBackend::Threads,
             };
-            tracing::info!(core = index, backend = backend.as_str(), "core started");
+            let packet_io = core_metrics.packet_io().unwrap_or("none");
+            if packet_io != "io_uring" && io_choice == IoBackendChoice::Auto {
+                tracing::warn!(
+                    core = index,
+                    "io_uring is unavailable for packet I/O; using recvmmsg/sendmmsg"
+                );
+            }
+            let ports = config.media.core_ports(index, metrics.len());
+            tracing::info!(
+                core = index,
+                backend = backend.as_str(),
+                packet_io,
+                ports = %format_args!("{}..={}", ports.start(), ports.end()),
+                "core started"
+            );
             runtime.cores.push(CoreHandle {
                 index,
                 commands: tx,
@@ -184,6 +266,14 @@ impl Runtime {
         self.cores
             .get(index)
             .is_some_and(|core| core.commands.send(command).is_ok())
+    }
+
+    /// The command channel of every core, by index, for the control side.
+    pub fn command_senders(&self) -> Vec<crossbeam_channel::Sender<CoreCommand>> {
+        self.cores
+            .iter()
+            .map(|core| core.commands.clone())
+            .collect()
     }
 
     /// Stops every core and waits for each event loop to end.
@@ -221,13 +311,17 @@ mod tests {
         (0..n).map(|i| Arc::new(CoreMetrics::new(i))).collect()
     }
 
-    fn config(io_backend: IoBackend) -> RuntimeConfig {
-        RuntimeConfig {
-            cores: 1,
-            io_backend,
-            io_memory_kib: 512,
-            housekeeping_ms: 5,
-        }
+    fn config(io_backend: IoBackend) -> Config {
+        let mut config = Config::default();
+        config.runtime.cores = 1;
+        config.runtime.io_backend = io_backend;
+        config.runtime.housekeeping_ms = 5;
+        config
+    }
+
+    fn start(io_backend: IoBackend, started: Instant, metrics: &[Arc<CoreMetrics>]) -> Runtime {
+        let (events, _) = crossbeam_channel::bounded(16);
+        Runtime::start(&config(io_backend), started, metrics, events).unwrap()
     }
 
     fn wait_for_heartbeats(core: &CoreMetrics, started: Instant, beats: u64) {
@@ -246,8 +340,9 @@ mod tests {
     fn thread_cores_turn_and_stop_on_shutdown() {
         let started = Instant::now();
         let metrics = metrics(1);
-        let mut runtime = Runtime::start(&config(IoBackend::Threads), started, &metrics).unwrap();
+        let mut runtime = start(IoBackend::Threads, started, &metrics);
         assert_eq!(metrics[0].backend(), Some(CoreBackend::Threads));
+        assert_eq!(metrics[0].packet_io(), Some("mmsg"));
         wait_for_heartbeats(&metrics[0], started, 3);
         runtime.shutdown();
         let after = metrics[0].housekeeping_runs();
@@ -264,8 +359,9 @@ mod tests {
     fn auto_starts_a_core_whatever_the_kernel_allows() {
         let started = Instant::now();
         let metrics = metrics(1);
-        let mut runtime = Runtime::start(&config(IoBackend::Auto), started, &metrics).unwrap();
+        let mut runtime = start(IoBackend::Auto, started, &metrics);
         assert!(metrics[0].backend().is_some());
+        assert!(metrics[0].packet_io().is_some());
         wait_for_heartbeats(&metrics[0], started, 3);
         runtime.shutdown();
     }

@@ -1,0 +1,136 @@
+//! Legs: add one to a conference (its core binds the socket and answers with the address),
+//! read its counters, remove it.
+
+use medianode_dataplane::conference::{ConferenceError, LegId};
+use serde_json::json;
+
+use super::error::ApiError;
+use super::fields::parse_body;
+use super::leg_request::{LegMedia, LegRequest};
+use super::registry::LegRecord;
+use super::{views, AdminApi, ApiResponse};
+use crate::runtime::{AddLegError, CoreCommand};
+
+/// The status for a core's refusal of a leg.
+fn add_leg_error(error: AddLegError) -> ApiError {
+    match error {
+        AddLegError::NoFreePort { .. } => ApiError::unavailable(error.to_string()),
+        AddLegError::Bind { .. } => ApiError::internal(error.to_string()),
+        AddLegError::Conference(ConferenceError::UnknownConference(id)) => {
+            ApiError::not_found(format!("unknown conference \"{}\"", id.0))
+        }
+        AddLegError::Conference(ConferenceError::ParticipantAlreadyInConference { .. }) => {
+            ApiError::conflict(error.to_string())
+        }
+        AddLegError::Conference(other) => ApiError::with_status(400, other.to_string()),
+    }
+}
+
+impl AdminApi {
+    pub(super) fn add_leg(&self, text: &str, body: &[u8]) -> Result<ApiResponse, ApiError> {
+        let (conference, core) = self.known_conference(text)?;
+        let request = LegRequest::from_json(&parse_body(body)?)?;
+        let mut config = request.leg_config();
+        let leg = {
+            let mut registry = self.registry();
+            if let Some(name) = &request.participant {
+                let already = registry
+                    .participant_conferences(name)
+                    .iter()
+                    .any(|&(c, _)| c == conference);
+                if already {
+                    return Err(ApiError::conflict(format!(
+                        "participant {name:?} already has a leg in conference {text:?}"
+                    )));
+                }
+                config = config.with_participant(registry.participant(name));
+            }
+            registry.next_leg_id()
+        };
+        let answer = self.client.ask(core, |reply| CoreCommand::AddLeg {
+            conference,
+            leg,
+            config: Box::new(config),
+            reply,
+        });
+        let local = match answer {
+            Ok(Ok(local)) => local,
+            Ok(Err(error)) => return Err(add_leg_error(error)),
+            Err(error) => {
+                let (reply, _) = crossbeam_channel::bounded(1);
+                // Undo the leg should the core still add it; a gone core has nothing.
+                let _ = self
+                    .client
+                    .tell(core, CoreCommand::RemoveLeg { leg, reply });
+                return Err(error);
+            }
+        };
+        let suite = match &request.media {
+            LegMedia::HopByHop(keys) => Some(keys.suite),
+            _ => None,
+        };
+        self.registry().insert_leg(
+            leg,
+            LegRecord {
+                conference,
+                local,
+                codec: request.codec_name,
+                payload_type: request.payload_type,
+                mode: request.media.name(),
+                suite,
+                participant: request.participant.clone(),
+            },
+        );
+        tracing::info!(
+            conference = conference.0,
+            leg = leg.0,
+            core,
+            %local,
+            mode = request.media.name(),
+            codec = request.codec_name,
+            remote = ?request.remote,
+            "leg added"
+        );
+        let mut answer = json!({
+            "leg": leg.0.to_string(),
+            "conference": conference.0.to_string(),
+            "local": local.to_string(),
+            "mode": request.media.name(),
+        });
+        if let LegMedia::HopByHop(keys) = &request.media {
+            answer["srtp"] = json!({
+                "suite": keys.suite.sdes_name(),
+                "tx_key": keys.tx.to_string(),
+            });
+        }
+        Ok(ApiResponse::json(201, answer))
+    }
+
+    pub(super) fn get_leg(&self, text: &str, leg_text: &str) -> Result<ApiResponse, ApiError> {
+        let (conference, core) = self.known_conference(text)?;
+        let leg = self.known_leg(conference, leg_text)?;
+        let view = self
+            .client
+            .ask(core, |reply| CoreCommand::Snapshot { conference, reply })?;
+        let stats = view
+            .and_then(|view| view.legs.into_iter().find(|stats| stats.leg == leg))
+            .ok_or_else(|| ApiError::not_found(format!("unknown leg {leg_text:?}")))?;
+        let record = self.registry().leg(leg).cloned();
+        Ok(ApiResponse::json(
+            200,
+            views::leg_detail(&stats, record.as_ref()),
+        ))
+    }
+
+    pub(super) fn delete_leg(&self, text: &str, leg_text: &str) -> Result<ApiResponse, ApiError> {
+        let (conference, core) = self.known_conference(text)?;
+        let leg: LegId = self.known_leg(conference, leg_text)?;
+        // An unknown leg on the core means it is already gone there; forget it here too.
+        let _ = self
+            .client
+            .ask(core, |reply| CoreCommand::RemoveLeg { leg, reply })?;
+        self.registry().remove_leg(leg);
+        tracing::info!(conference = conference.0, leg = leg.0, "leg removed");
+        Ok(ApiResponse::no_content())
+    }
+}
