@@ -1,9 +1,12 @@
-//! The AES block cipher for the three key sizes SRTP uses, behind one type, encrypting a
-//! flat byte buffer of counter blocks in place.
+//! The `aes` crate's block cipher for the three key sizes SRTP uses, behind one type,
+//! encrypting a flat byte buffer of blocks in place.
 //!
-//! Keystream for a whole batch is produced by one call over one buffer, so the `aes`
-//! crate's AES-NI backend keeps eight blocks in flight; the key schedules are zeroed on
-//! drop (the crate's `zeroize` feature).
+//! The packet path's counter mode runs on medianode-simd's kernel; this cipher serves what
+//! that kernel does not: key derivation, AES-f8's chained blocks, RFC 6904 header
+//! extension keystream, and counter mode itself on CPUs where the kernel would fall back to
+//! its slow reference (see `crypto_path`). Given several blocks per call, the crate's AES-NI
+//! backend keeps eight in flight; the key schedules are zeroed on drop (the crate's
+//! `zeroize` feature).
 
 use aes::cipher::inout::InOutBuf;
 use aes::cipher::{BlockEncrypt, KeyInit};

@@ -1,14 +1,14 @@
-//! The batch pipeline: a header pass over every packet of a chunk, one AES pass that turns
-//! the counter blocks of the whole chunk into keystream, then XOR and tag per packet, then
+//! The batch pipeline: a header pass over every packet of a chunk, the crypto pass (cipher
+//! and authentication kernels over groups of the chunk's packets, see `chunk_crypto`), then
 //! (for received packets) a commit pass that advances stream state in packet order.
 //!
-//! Chunks hold up to 64 packets and as much keystream as the session's scratch buffer,
-//! which only grows when a single packet is larger than every one before it: steady-state
-//! traffic allocates nothing. With a non-zero key-derivation rate, chunks hold one packet
-//! so each can be processed under the keys of its own derivation period.
+//! Chunks hold up to 64 packets. The session's scratch buffer (used only by AES-GCM SRTCP)
+//! is allocated on first use and grows only when a single packet needs more than every one
+//! before it: steady-state traffic allocates nothing. With a non-zero key-derivation rate,
+//! chunks hold one packet so each can be processed under the keys of its own derivation
+//! period.
 
-use super::aes_block::BLOCK_LEN;
-use super::chunk_crypto::{keystream_len, transform, ChunkCrypto};
+use super::chunk_crypto::{scratch_bound, scratch_len, transform, ChunkCrypto};
 use super::direction::Direction;
 use super::error::SrtpError;
 use super::packet_buffer::PacketBuffer;
@@ -18,8 +18,9 @@ use super::{rtcp_plan, rtp_plan};
 
 /// Packets per chunk.
 const MAX_CHUNK_PACKETS: usize = 64;
-/// Keystream scratch a session starts with (16 KiB: 32 full-size audio packets).
-const DEFAULT_KEYSTREAM_BYTES: usize = 16 * 1024;
+/// Scratch a session allocates on first use: the gathered additional data of a chunk of
+/// typical SRTCP packets.
+const MIN_SCRATCH_BYTES: usize = 4 * 1024;
 
 /// What a batch does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,7 +47,8 @@ impl Operation {
 /// Reusable per-session buffers of the pipeline.
 #[derive(Debug)]
 pub(crate) struct BatchScratch {
-    keystream: Vec<u8>,
+    /// Per-packet bytes of the crypto pass, at each plan's `scratch_offset`.
+    bytes: Vec<u8>,
     plans: Vec<PacketPlan>,
     trackers: rtp_plan::ChunkTrackers,
 }
@@ -54,22 +56,11 @@ pub(crate) struct BatchScratch {
 impl Default for BatchScratch {
     fn default() -> Self {
         Self {
-            keystream: vec![0; DEFAULT_KEYSTREAM_BYTES],
+            bytes: Vec::new(),
             plans: Vec::with_capacity(MAX_CHUNK_PACKETS),
             trackers: Vec::with_capacity(MAX_CHUNK_PACKETS),
         }
     }
-}
-
-impl Drop for BatchScratch {
-    fn drop(&mut self) {
-        zeroize::Zeroize::zeroize(&mut self.keystream);
-    }
-}
-
-/// Keystream bytes a packet of `len` bytes can need at most (GCM: one extra block for J0).
-fn keystream_bound(len: usize) -> usize {
-    (len.div_ceil(BLOCK_LEN) + 1) * BLOCK_LEN
 }
 
 /// Runs `op` over `packets`, writing one result per packet (the new length, or why it
@@ -87,27 +78,22 @@ pub(crate) fn run<P: PacketBuffer>(
     } else {
         1
     };
-    let (is_gcm, has_cipher) = {
-        let suite = dir.suite();
-        (
-            suite.cipher() == super::suite::CipherKind::AesGcm,
-            suite.encrypts(),
-        )
-    };
+    let is_gcm = dir.suite().cipher() == super::suite::CipherKind::AesGcm;
     let mut start = 0;
     while start < n {
         scratch.plans.clear();
         scratch.trackers.clear();
-        let mut ks_used = 0;
+        let mut scratch_used = 0;
         let mut end = start;
         while end < n && end - start < chunk_limit {
             let packet = &mut packets[end];
-            let bound = keystream_bound(packet.len().min(packet.storage().len()));
-            if ks_used + bound > scratch.keystream.len() {
+            let stored_len = packet.len().min(packet.storage().len());
+            let bound = scratch_bound(is_gcm, op.kind(), stored_len);
+            if scratch_used + bound > scratch.bytes.len() {
                 if end > start {
                     break;
                 }
-                scratch.keystream.resize(bound, 0);
+                scratch.bytes.resize(bound.max(MIN_SCRATCH_BYTES), 0);
             }
             let len = packet.len();
             let mut plan = match op {
@@ -122,8 +108,8 @@ pub(crate) fn run<P: PacketBuffer>(
                 Operation::ProtectRtcp => rtcp_plan::plan_protect(dir, packet.storage_mut(), len),
                 Operation::UnprotectRtcp => rtcp_plan::plan_unprotect(dir, packet.storage(), len),
             };
-            plan.ks_offset = ks_used;
-            ks_used += keystream_len(is_gcm, has_cipher, &plan);
+            plan.scratch_offset = scratch_used;
+            scratch_used += scratch_len(is_gcm, &plan);
             scratch.plans.push(plan);
             end += 1;
         }
@@ -139,7 +125,7 @@ pub(crate) fn run<P: PacketBuffer>(
                 tag_len,
                 header_ids: &header_ids,
             };
-            transform(&crypto, &mut scratch.plans, chunk, &mut scratch.keystream);
+            transform(&crypto, &mut scratch.plans, chunk, &mut scratch.bytes);
         }
 
         for ((plan, packet), result) in scratch

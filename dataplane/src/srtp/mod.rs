@@ -3,13 +3,14 @@
 //! encryption (RFC 6904) and SDES key exchange (RFC 4568).
 //!
 //! The engine is batch-shaped because the data path is: [`SrtpSession::protect_batch`]
-//! and friends transform caller-owned buffers ([`PacketBuffer`]) in place, generate the
-//! keystream of a whole batch in one AES pass, and allocate nothing per packet. A session
-//! holds, per direction, one master key and a context per SSRC (rollover counter, replay
-//! window, SRTCP index); an optional MKI is written and checked, key-derivation rates
-//! other than 0 re-derive session keys per period, and a key refuses packets past its
-//! lifetime ([`KeyStatus`]) instead of wrapping. [`ConferenceKey`] shares one master key
-//! across a conference's senders and refuses to hand out an SSRC twice under it.
+//! and friends transform caller-owned buffers ([`PacketBuffer`]) in place, run each crypto
+//! kernel of medianode-simd (AES counter mode, multi-buffer HMAC-SHA1, GHASH) once per
+//! group of packets, and allocate nothing per packet. A session holds, per direction, one
+//! master key and a context per SSRC (rollover counter, replay window, SRTCP index); an
+//! optional MKI is written and checked, key-derivation rates other than 0 re-derive
+//! session keys per period, and a key refuses packets past its lifetime ([`KeyStatus`])
+//! instead of wrapping. [`ConferenceKey`] shares one master key across a conference's
+//! senders and refuses to hand out an SSRC twice under it.
 //!
 //! Headroom: protect appends [`SrtpSuite::rtp_overhead`] bytes to RTP (tag + MKI) and
 //! [`SrtpSuite::rtcp_overhead`] to RTCP (tag + MKI + E/index word); [`MAX_OVERHEAD`]
@@ -34,17 +35,18 @@
 //! ```
 
 mod aes_block;
+mod aes_ctr;
 mod batch;
 mod chunk_crypto;
 mod conference;
 mod constant_time;
+mod crypto_path;
 mod direction;
 mod error;
 mod f8;
-mod gcm;
+mod ghash;
 mod header;
 mod header_encryption;
-mod hmac_sha1;
 mod kdf;
 mod key_usage;
 mod master_key;

@@ -1,6 +1,7 @@
 //! What the batch pipeline knows about one packet after its header pass: the outcome so
 //! far, stream and index, the byte ranges to encrypt and authenticate, and where the tag
-//! and keystream go. Every range in a successful plan was checked against the buffer.
+//! and any scratch bytes go. Every range in a successful plan was checked against the
+//! buffer.
 
 use super::error::SrtpError;
 use super::header::ExtensionBlock;
@@ -31,8 +32,9 @@ pub(crate) struct PacketPlan {
     pub(crate) tag_at: usize,
     /// Packet length after the transform.
     pub(crate) new_len: usize,
-    /// Byte offset of this packet's counter blocks in the batch keystream buffer.
-    pub(crate) ks_offset: usize,
+    /// Where this packet's bytes in the chunk's scratch buffer start (AES-GCM SRTCP gathers
+    /// its additional data there).
+    pub(crate) scratch_offset: usize,
     /// RTP header extension, for RFC 6904 header encryption.
     pub(crate) extension: Option<ExtensionBlock>,
 }
@@ -51,7 +53,7 @@ impl PacketPlan {
             suffix_len: 0,
             tag_at: 0,
             new_len: 0,
-            ks_offset: 0,
+            scratch_offset: 0,
             extension: None,
         }
     }

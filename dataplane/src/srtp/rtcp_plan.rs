@@ -79,7 +79,7 @@ fn try_plan_protect(
         suffix_len,
         tag_at,
         new_len: needed,
-        ks_offset: 0,
+        scratch_offset: 0,
         extension: None,
     })
 }
@@ -150,7 +150,7 @@ fn try_plan_unprotect(
         suffix_len,
         tag_at,
         new_len: body_end,
-        ks_offset: 0,
+        scratch_offset: 0,
         extension: None,
     })
 }

@@ -71,7 +71,7 @@ fn try_plan_protect(
         suffix_len,
         tag_at,
         new_len: needed,
-        ks_offset: 0,
+        scratch_offset: 0,
         extension: header.extension,
     })
 }
@@ -156,7 +156,7 @@ fn try_plan_unprotect(
         suffix_len,
         tag_at,
         new_len: body_len,
-        ks_offset: 0,
+        scratch_offset: 0,
         extension: header.extension,
     }))
 }

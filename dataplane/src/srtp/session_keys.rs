@@ -1,12 +1,16 @@
 //! Session keys of one direction for RTP or for RTCP, derived from the master key and
-//! prepared for the packet path: expanded AES key, salt, and the keyed HMAC or GHASH state.
+//! prepared for the packet path: expanded AES key, salt, and the keyed HMAC or GHASH state,
+//! each held once, on the implementation [`CryptoPaths`] picks for this CPU.
 
+use medianode_simd::crypto::HmacSha1Key;
 use zeroize::Zeroize;
 
-use super::aes_block::AesBlockCipher;
-use super::gcm::GcmAuthenticator;
+use super::aes_block::BLOCK_LEN;
+use super::aes_ctr::AesCtr;
+use super::crypto_path::CryptoPaths;
+use super::f8::F8Cipher;
+use super::ghash::Ghash;
 use super::header_encryption::HeaderKeys;
-use super::hmac_sha1::HmacSha1;
 use super::kdf::{derive, KeyDerivationRate, Label};
 use super::master_key::{MasterKey, MAX_KEY_LEN, MAX_SALT_LEN};
 use super::suite::{CipherKind, SrtpSuite, HMAC_SHA1_KEY_LEN};
@@ -19,28 +23,32 @@ pub(crate) enum PacketKind {
 }
 
 /// The prepared transform.
+// AES-GCM's variant is the largest by GHASH's table of powers of H, which every packet
+// reads; boxing it would put a pointer chase on the packet path.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum SessionKeys {
     AesCm {
-        cipher: AesBlockCipher,
+        cipher: AesCtr,
         salt: [u8; MAX_SALT_LEN],
-        mac: HmacSha1,
+        mac: HmacSha1Key,
         header: Option<HeaderKeys>,
     },
+    /// f8 chains each block on the previous one, which the counter-mode kernel cannot do:
+    /// it stays on the `aes` crate. Boxed: two crate keys, for a suite almost nobody uses.
     AesF8 {
-        cipher: AesBlockCipher,
-        /// `k_e XOR m` with `m = k_s || 0x55...` (RFC 3711 sec. 4.1.2.1), for `IV'`.
-        iv_cipher: AesBlockCipher,
-        mac: HmacSha1,
+        cipher: Box<F8Cipher>,
+        mac: HmacSha1Key,
     },
     AesGcm {
-        cipher: AesBlockCipher,
+        cipher: AesCtr,
         /// 12-byte session salt in the first bytes.
         salt: [u8; MAX_SALT_LEN],
-        auth: GcmAuthenticator,
+        /// Keyed with `H = E(K, 0^128)`.
+        ghash: Ghash,
         header: Option<HeaderKeys>,
     },
     NullCipher {
-        mac: HmacSha1,
+        mac: HmacSha1Key,
     },
     NullNull,
 }
@@ -107,45 +115,51 @@ impl SessionKeys {
         salt: &[u8],
         auth_key: &[u8],
     ) -> Self {
+        Self::build(suite, enc_key, salt, auth_key, CryptoPaths::detected())
+    }
+
+    /// [`SessionKeys::from_session_keys`] on chosen implementations. A key length that does
+    /// not fit the suite (a caller bug; the KDF sizes them) gives NULL/NULL.
+    pub(crate) fn build(
+        suite: SrtpSuite,
+        enc_key: &[u8],
+        salt: &[u8],
+        auth_key: &[u8],
+        paths: CryptoPaths,
+    ) -> Self {
         let mut salt_buf = [0u8; MAX_SALT_LEN];
         let n = salt.len().min(MAX_SALT_LEN);
         salt_buf[..n].copy_from_slice(&salt[..n]);
-        let cipher = AesBlockCipher::new(enc_key);
-        match (suite.cipher(), cipher) {
-            (CipherKind::AesCm, Some(cipher)) => Self::AesCm {
+        let keys = match suite.cipher() {
+            CipherKind::AesCm => AesCtr::new(enc_key, paths.aes_ctr).map(|cipher| Self::AesCm {
                 cipher,
                 salt: salt_buf,
-                mac: HmacSha1::new(auth_key),
+                mac: HmacSha1Key::new(auth_key),
                 header: None,
-            },
-            (CipherKind::AesF8, Some(cipher)) => {
-                let mut masked = [0x55u8; MAX_KEY_LEN];
-                masked[..n].copy_from_slice(&salt[..n]);
-                for (m, k) in masked.iter_mut().zip(enc_key) {
-                    *m ^= k;
+            }),
+            CipherKind::AesF8 => F8Cipher::new(enc_key, salt).map(|cipher| Self::AesF8 {
+                cipher: Box::new(cipher),
+                mac: HmacSha1Key::new(auth_key),
+            }),
+            CipherKind::AesGcm => AesCtr::new(enc_key, paths.aes_ctr).map(|cipher| {
+                let mut h = [0u8; BLOCK_LEN];
+                cipher.encrypt_block(&mut h);
+                let ghash = Ghash::new(&h, paths.ghash);
+                h.zeroize();
+                Self::AesGcm {
+                    cipher,
+                    salt: salt_buf,
+                    ghash,
+                    header: None,
                 }
-                let iv_cipher = AesBlockCipher::new(&masked[..enc_key.len()]);
-                masked.zeroize();
-                match iv_cipher {
-                    Some(iv_cipher) => Self::AesF8 {
-                        cipher,
-                        iv_cipher,
-                        mac: HmacSha1::new(auth_key),
-                    },
-                    None => Self::NullNull,
-                }
-            }
-            (CipherKind::AesGcm, Some(cipher)) => Self::AesGcm {
-                auth: GcmAuthenticator::new(&cipher),
-                cipher,
-                salt: salt_buf,
-                header: None,
-            },
-            _ if suite.authenticates() => Self::NullCipher {
-                mac: HmacSha1::new(auth_key),
-            },
-            _ => Self::NullNull,
-        }
+            }),
+            CipherKind::Null if suite.authenticates() => Some(Self::NullCipher {
+                mac: HmacSha1Key::new(auth_key),
+            }),
+            CipherKind::Null => Some(Self::NullNull),
+        };
+        salt_buf.zeroize();
+        keys.unwrap_or(Self::NullNull)
     }
 }
 
