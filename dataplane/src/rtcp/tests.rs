@@ -5,10 +5,7 @@ use proptest::prelude::*;
 use super::*;
 
 fn hex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    hex::decode(s).expect("valid hex in test")
 }
 
 /// Frame 1 of `rtcp_multiple_pkts_in_the_same_datagram.pcap` from the ntop/nDPI test captures

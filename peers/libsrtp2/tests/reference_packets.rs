@@ -11,12 +11,7 @@ use libsrtp2_peer::{
 const REFERENCE: &str = include_str!("fixtures/libsrtp_srtp_reference_packets.txt");
 
 fn hex(text: &str) -> Vec<u8> {
-    let text = text.trim();
-    assert!(text.len().is_multiple_of(2), "odd hex length: {text}");
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hex digit"))
-        .collect()
+    hex::decode(text.trim()).unwrap_or_else(|e| panic!("bad hex {text:?}: {e}"))
 }
 
 /// `FUNCTION name` sections of the fixture, each a map from value name to bytes, plus the

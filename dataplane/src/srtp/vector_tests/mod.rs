@@ -10,15 +10,8 @@ use super::{PacketBuf, SrtpSession};
 
 /// Bytes from hex text, ignoring whitespace.
 pub(super) fn hex(text: &str) -> Vec<u8> {
-    let digits: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    assert!(digits.len().is_multiple_of(2), "odd hex length in {text:?}");
-    digits
-        .chunks(2)
-        .map(|pair| {
-            let s = core::str::from_utf8(pair).unwrap();
-            u8::from_str_radix(s, 16).unwrap_or_else(|_| panic!("bad hex {s:?}"))
-        })
-        .collect()
+    let digits: String = text.split_whitespace().collect();
+    hex::decode(&digits).unwrap_or_else(|e| panic!("bad hex in {text:?}: {e}"))
 }
 
 fn is_hex_line(line: &str) -> bool {

@@ -6,10 +6,7 @@ use proptest::prelude::*;
 use super::{scalar, AesCtrBackend, AesCtrKey, CtrJob, InvalidAesKeyLength};
 
 fn hex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    hex::decode(s).expect("valid hex in test")
 }
 
 /// E(K, block) with the `aes` crate.

@@ -19,10 +19,7 @@ fn reference(h: &[u8; 16], aad: &[u8], text: &[u8]) -> [u8; 16] {
 }
 
 fn hex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    hex::decode(s).expect("valid hex in test")
 }
 
 #[test]

@@ -17,10 +17,7 @@ fn reference(key: &[u8], message: &[u8], suffix: &[u8]) -> [u8; 20] {
 }
 
 fn hex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    hex::decode(s).expect("valid hex in test")
 }
 
 #[test]
