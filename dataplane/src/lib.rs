@@ -15,5 +15,6 @@ mod tshark_check;
 
 // ---- Modules owned by other work streams (SRTP, receive statistics, conference). ----
 pub mod conference;
+pub mod mixer;
 pub mod receive_stats;
 pub mod srtp;

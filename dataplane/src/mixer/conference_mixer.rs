@@ -1,0 +1,361 @@
+//! The mixer of one conference: legs in, one mixing clock, encoded outputs per tick.
+
+use std::time::{Duration, Instant};
+
+use medianode_simd::accumulate;
+
+use super::config::{MixLegConfig, MixerConfig, TICK, TICK_SAMPLES};
+use super::encoder::OutputEncoder;
+use super::leg::{MixLeg, PUSH_SCRATCH};
+use super::limiter::Limiter;
+use super::output::{Delivery, MixOutput, MixedTick, OutputIndex, OutputKind};
+use super::stats::{LegMixStats, MixerCounters};
+use super::{MixerError, PushOutcome};
+use crate::conference::{Codec, LegId, LoudestN, SelectionChange, SelectionPolicy};
+
+/// One shared output per codec and packet time in use.
+#[derive(Debug, Clone, Copy)]
+struct SharedGroup {
+    codec: Codec,
+    ptime: Duration,
+    output: usize,
+}
+
+/// The sans-IO mixer of one conference.
+///
+/// The media core adds legs ([`Self::add_leg`]), hands it every audio packet of a mixed
+/// leg with the arrival time ([`Self::push_packet`]; telephone-events come back as
+/// [`PushOutcome::PassThrough`] for forwarding), and calls [`Self::tick`] whenever
+/// [`Self::next_tick`] has passed. Each tick mixes 20 ms at 48 kHz:
+///
+/// 1. the loudest-N selector (levels from RFC 6464 or decoded G.711 on arrival, from the
+///    decoded frame for Opus legs without the extension) picks the talkers;
+/// 2. every leg's jitter buffer plays out; only selected talkers (and Opus legs whose
+///    level needs decoding) are decoded, concealed and resampled to 48 kHz;
+/// 3. their frames are summed in 32 bits; every talker in the sum gets its own
+///    mix-minus, every other leg the shared mix of its codec and packet time, each through
+///    a look-ahead limiter and encoded once.
+///
+/// The returned [`MixedTick`] says which output each leg receives; payloads stay in the
+/// mixer's buffers. After [`Self::add_leg`], ticks do not allocate.
+#[derive(Debug)]
+pub struct ConferenceMixer {
+    config: MixerConfig,
+    selector: LoudestN,
+    /// Sorted by id.
+    legs: Vec<MixLeg>,
+    outputs: Vec<Option<MixOutput>>,
+    shared: Vec<SharedGroup>,
+    /// The limiter of the shared mix, which every shared output encodes.
+    shared_limiter: Limiter,
+    /// The shared limiter as it was before this tick, where a new talker's stream starts.
+    shared_limiter_before: Limiter,
+    total: Vec<i32>,
+    minus: Vec<i32>,
+    shared_pcm: Vec<i16>,
+    talker_pcm: Vec<i16>,
+    push_scratch: Vec<i16>,
+    next_tick: Instant,
+    deliveries: Vec<Delivery>,
+    changes: Vec<SelectionChange>,
+    counters: MixerCounters,
+}
+
+impl ConferenceMixer {
+    /// A mixer with no legs whose first tick falls due one tick after `now`.
+    pub fn new(config: MixerConfig, now: Instant) -> Result<ConferenceMixer, MixerError> {
+        config.validate()?;
+        Ok(ConferenceMixer {
+            config,
+            selector: LoudestN::new(config.selection),
+            legs: Vec::new(),
+            outputs: Vec::new(),
+            shared: Vec::new(),
+            shared_limiter: Limiter::new(),
+            shared_limiter_before: Limiter::new(),
+            total: vec![0; TICK_SAMPLES],
+            minus: vec![0; TICK_SAMPLES],
+            shared_pcm: vec![0; TICK_SAMPLES],
+            talker_pcm: vec![0; TICK_SAMPLES],
+            push_scratch: vec![0; PUSH_SCRATCH],
+            next_tick: now + TICK,
+            deliveries: Vec::new(),
+            changes: Vec::new(),
+            counters: MixerCounters::default(),
+        })
+    }
+
+    /// Adds a leg. Its decoder, jitter buffer and mix-minus encoder are built here, so that
+    /// ticks never allocate.
+    pub fn add_leg(&mut self, leg: LegId, config: MixLegConfig) -> Result<(), MixerError> {
+        config.validate()?;
+        let Err(position) = self.position(leg) else {
+            return Err(MixerError::DuplicateLeg(leg));
+        };
+        let talker = MixOutput {
+            kind: OutputKind::MixMinus(leg),
+            ptime: config.ptime,
+            encoder: OutputEncoder::new(config.codec, config.ptime_ms(), &self.config.opus)?,
+            limiter: Limiter::new(),
+        };
+        let shared = self.shared_output(config)?;
+        let talker = self.place_output(talker);
+        let mix_leg = match MixLeg::new(leg, config, &self.config, talker, shared) {
+            Ok(mix_leg) => mix_leg,
+            Err(e) => {
+                self.outputs[talker] = None;
+                return Err(e);
+            }
+        };
+        self.legs.insert(position, mix_leg);
+        self.selector.add(leg);
+        let legs = self.legs.len();
+        self.deliveries
+            .reserve(legs.saturating_sub(self.deliveries.len()));
+        self.changes
+            .reserve((2 * legs).saturating_sub(self.changes.len()));
+        Ok(())
+    }
+
+    /// Removes a leg; its mix-minus output goes with it.
+    pub fn remove_leg(&mut self, leg: LegId) -> Result<(), MixerError> {
+        let position = self
+            .position(leg)
+            .map_err(|_| MixerError::UnknownLeg(leg))?;
+        let removed = self.legs.remove(position);
+        if let Some(slot) = self.outputs.get_mut(removed.talker_output) {
+            *slot = None;
+        }
+        self.selector.remove(leg);
+        Ok(())
+    }
+
+    /// Takes in one RTP packet of `leg` that arrived at `now`.
+    pub fn push_packet(
+        &mut self,
+        leg: LegId,
+        packet: &[u8],
+        now: Instant,
+    ) -> Result<PushOutcome, MixerError> {
+        let position = self
+            .position(leg)
+            .map_err(|_| MixerError::UnknownLeg(leg))?;
+        let mix_leg = &mut self.legs[position];
+        let (outcome, level) = mix_leg.push(packet, now, &mut self.push_scratch);
+        if let Some(level) = level {
+            self.selector.observe(leg, level, now);
+        }
+        Ok(outcome)
+    }
+
+    /// When the next tick falls due.
+    pub fn next_tick(&self) -> Instant {
+        self.next_tick
+    }
+
+    /// Mixes one tick if it is due at `now`; `None` if it is not. A tick a whole period or
+    /// more late is counted, and the clock skips the ticks it missed.
+    pub fn tick(&mut self, now: Instant) -> Option<MixedTick<'_>> {
+        if now < self.next_tick {
+            return None;
+        }
+        self.advance_clock(now);
+        self.changes.clear();
+        self.selector.tick(now, &mut self.changes);
+        self.mark_selected();
+        self.render_legs(now);
+        self.encode_shared();
+        self.encode_mix_minus();
+        self.deliver();
+        Some(MixedTick {
+            deliveries: &self.deliveries,
+            outputs: &self.outputs,
+            changes: &self.changes,
+        })
+    }
+
+    /// Replaces the talker selection policy; the changes are appended to `changes`.
+    pub fn set_selection(
+        &mut self,
+        policy: SelectionPolicy,
+        now: Instant,
+        changes: &mut Vec<SelectionChange>,
+    ) {
+        self.config.selection = policy;
+        self.selector.set_policy(policy, now, changes);
+    }
+
+    /// Whether `leg` is one of the selected talkers.
+    pub fn is_selected(&self, leg: LegId) -> bool {
+        self.selector.is_selected(leg)
+    }
+
+    /// The legs in the mix, ascending.
+    pub fn legs(&self) -> impl Iterator<Item = LegId> + '_ {
+        self.legs.iter().map(|l| l.id)
+    }
+
+    /// What happened to `leg`'s media.
+    pub fn leg_stats(&self, leg: LegId) -> Option<LegMixStats> {
+        let position = self.position(leg).ok()?;
+        self.legs.get(position).map(MixLeg::stats)
+    }
+
+    /// What the mixer did.
+    pub fn counters(&self) -> MixerCounters {
+        self.counters
+    }
+
+    fn position(&self, leg: LegId) -> Result<usize, usize> {
+        self.legs.binary_search_by_key(&leg, |l| l.id)
+    }
+
+    /// The shared output of `config`'s codec and packet time, created on first use.
+    fn shared_output(&mut self, config: MixLegConfig) -> Result<usize, MixerError> {
+        let existing = self
+            .shared
+            .iter()
+            .find(|g| g.codec == config.codec && g.ptime == config.ptime);
+        if let Some(group) = existing {
+            return Ok(group.output);
+        }
+        let output = MixOutput {
+            kind: OutputKind::Shared,
+            ptime: config.ptime,
+            encoder: OutputEncoder::new(config.codec, config.ptime_ms(), &self.config.opus)?,
+            limiter: Limiter::new(),
+        };
+        let index = self.place_output(output);
+        self.shared.push(SharedGroup {
+            codec: config.codec,
+            ptime: config.ptime,
+            output: index,
+        });
+        Ok(index)
+    }
+
+    fn place_output(&mut self, output: MixOutput) -> usize {
+        match self.outputs.iter().position(Option::is_none) {
+            Some(free) => {
+                self.outputs[free] = Some(output);
+                free
+            }
+            None => {
+                self.outputs.push(Some(output));
+                self.outputs.len() - 1
+            }
+        }
+    }
+
+    fn advance_clock(&mut self, now: Instant) {
+        let behind = now.saturating_duration_since(self.next_tick);
+        if behind >= TICK {
+            let missed = behind.as_nanos() / TICK.as_nanos();
+            let missed = u32::try_from(missed).unwrap_or(u32::MAX);
+            self.counters.late_ticks += 1;
+            self.counters.skipped_ticks += u64::from(missed);
+            self.next_tick += TICK.saturating_mul(missed);
+        }
+        self.next_tick += TICK;
+        self.counters.ticks += 1;
+    }
+
+    fn mark_selected(&mut self) {
+        for leg in &mut self.legs {
+            leg.selected = false;
+        }
+        for id in self.selector.selected() {
+            if let Ok(i) = self.legs.binary_search_by_key(&id, |l| l.id) {
+                self.legs[i].selected = true;
+            }
+        }
+    }
+
+    /// Plays every leg out and sums the talkers.
+    fn render_legs(&mut self, now: Instant) {
+        self.total.fill(0);
+        for leg in &mut self.legs {
+            leg.render(leg.selected || leg.level_from_decode);
+            if leg.level_from_decode {
+                if let Some(level) = leg.decoded_level() {
+                    self.selector.observe(leg.id, level, now);
+                }
+            }
+            leg.contributed = leg.contributing;
+            leg.contributing = leg.selected && leg.has_audio;
+            if leg.contributing {
+                accumulate(&mut self.total, &leg.frame);
+            }
+        }
+    }
+
+    /// Limits the full mix once and encodes it once per shared output that has listeners.
+    fn encode_shared(&mut self) {
+        for output in self.outputs.iter_mut().flatten() {
+            output.encoder.begin_tick();
+        }
+        self.shared_limiter_before
+            .copy_state_from(&self.shared_limiter);
+        self.shared_limiter
+            .process(&self.total, &mut self.shared_pcm);
+        for group in &self.shared {
+            let listened = self
+                .legs
+                .iter()
+                .any(|l| !l.contributing && l.shared_output == group.output);
+            let Some(Some(output)) = self.outputs.get_mut(group.output) else {
+                continue;
+            };
+            if !listened {
+                output.encoder.skip_tick();
+                continue;
+            }
+            self.counters.shared_encodes += 1;
+            if !output.encoder.encode_tick(&self.shared_pcm) {
+                self.counters.encode_errors += 1;
+            }
+        }
+    }
+
+    /// Gives each talker in the mix the mix without itself.
+    fn encode_mix_minus(&mut self) {
+        for leg in &self.legs {
+            let Some(Some(output)) = self.outputs.get_mut(leg.talker_output) else {
+                continue;
+            };
+            if !leg.contributing {
+                output.encoder.skip_tick();
+                continue;
+            }
+            if !leg.contributed {
+                // A new talker's stream continues from the shared mix it heard until now.
+                output.limiter.copy_state_from(&self.shared_limiter_before);
+            }
+            // In 32 bits, not through `simd::mix_minus`, which would narrow (and clip)
+            // before the limiter could act.
+            for ((m, &t), &own) in self.minus.iter_mut().zip(&self.total).zip(&leg.frame) {
+                *m = t.wrapping_sub(i32::from(own));
+            }
+            output.limiter.process(&self.minus, &mut self.talker_pcm);
+            self.counters.mix_minus_encodes += 1;
+            if !output.encoder.encode_tick(&self.talker_pcm) {
+                self.counters.encode_errors += 1;
+            }
+        }
+    }
+
+    fn deliver(&mut self) {
+        self.deliveries.clear();
+        for leg in &self.legs {
+            let output = if leg.contributing {
+                leg.talker_output
+            } else {
+                leg.shared_output
+            };
+            self.deliveries.push(Delivery {
+                leg: leg.id,
+                output: OutputIndex(output),
+            });
+        }
+    }
+}
