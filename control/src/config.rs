@@ -13,8 +13,12 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 mod media;
+mod sip;
 
 pub use media::MediaConfig;
+pub use sip::{
+    is_conference_suite, is_user_name, PolicyConfig, SipConfig, UserConfig, IN_MEMORY_DATABASE,
+};
 
 /// The whole configuration of one node.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -29,6 +33,10 @@ pub struct Config {
     pub http: HttpConfig,
     /// Logging.
     pub log: LogConfig,
+    /// The SIP server: transports, registrar, conference focus.
+    pub sip: SipConfig,
+    /// Users provisioned from the file (`[[users]]`); the admin API adds more.
+    pub users: Vec<UserConfig>,
 }
 
 /// How many cores run media, and how each core's event loop does its I/O.
@@ -239,6 +247,8 @@ impl Config {
             });
         }
         self.media.validate(self.runtime.cores)?;
+        self.sip.validate()?;
+        sip::validate_users(&self.users)?;
         if self
             .log
             .filter

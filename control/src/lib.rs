@@ -14,3 +14,4 @@ pub mod metrics;
 pub mod node;
 pub mod runtime;
 pub mod sip;
+pub mod sip_server;

@@ -1,5 +1,6 @@
-//! A whole node: the per-core runtime, the thread that takes the cores' events, and the
-//! operator HTTP listener (health, metrics, admin API), started and stopped as one.
+//! A whole node: the per-core runtime, the thread that takes the cores' events, the
+//! database of users and registrations, the operator HTTP listener (health, metrics,
+//! admin API) and the SIP server, started and stopped as one.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -12,6 +13,7 @@ use crate::config::Config;
 use crate::http::{HttpBindError, HttpServer};
 use crate::metrics::{CoreMetrics, NodeMetrics};
 use crate::runtime::{Runtime, RuntimeError};
+use crate::sip_server::{SipAddresses, SipServer, SipStartError, Store, StoreError, UserDirectory};
 
 /// Events a core may have queued for the control side before it starts dropping them.
 const EVENT_QUEUE: usize = 16 * 1024;
@@ -21,6 +23,7 @@ const EVENT_QUEUE: usize = 16 * 1024;
 pub struct Node {
     runtime: Runtime,
     http: HttpServer,
+    sip: Option<SipServer>,
     events: Option<JoinHandle<()>>,
 }
 
@@ -34,6 +37,10 @@ pub enum StartError {
     Http(HttpBindError),
     /// The events thread could not start.
     Events(std::io::Error),
+    /// The database of users and registrations could not be opened.
+    Store(StoreError),
+    /// The SIP server could not start.
+    Sip(SipStartError),
 }
 
 impl fmt::Display for StartError {
@@ -42,6 +49,8 @@ impl fmt::Display for StartError {
             StartError::Runtime(e) => e.fmt(f),
             StartError::Http(e) => e.fmt(f),
             StartError::Events(e) => write!(f, "cannot start the events thread: {e}"),
+            StartError::Store(e) => e.fmt(f),
+            StartError::Sip(e) => e.fmt(f),
         }
     }
 }
@@ -52,14 +61,23 @@ impl std::error::Error for StartError {
             StartError::Runtime(e) => Some(e),
             StartError::Http(e) => Some(e),
             StartError::Events(e) => Some(e),
+            StartError::Store(e) => Some(e),
+            StartError::Sip(e) => Some(e),
         }
     }
 }
 
 impl Node {
-    /// Starts the cores, the events thread, then the HTTP listener.
+    /// Opens the database, then starts the cores, the events thread, the HTTP listener
+    /// and the SIP server.
     pub fn start(config: &Config) -> Result<Node, StartError> {
         let started = Instant::now();
+        let store = Store::open(&config.sip.database).map_err(StartError::Store)?;
+        let store = Arc::new(Mutex::new(store));
+        let users = UserDirectory::new(store.clone(), &config.sip.domain);
+        users
+            .sync_config(&config.users)
+            .map_err(StartError::Store)?;
         let cores: Vec<Arc<CoreMetrics>> = (0..config.runtime.cores)
             .map(|i| Arc::new(CoreMetrics::new(i)))
             .collect();
@@ -81,8 +99,8 @@ impl Node {
             Duration::from_millis(config.http.admin_timeout_ms),
         );
         let metrics = Arc::new(NodeMetrics::new(started, simd, cores));
-        let admin = AdminApi::new(client, registry);
-        let http = match HttpServer::start(config.http.listen, metrics, admin) {
+        let admin = AdminApi::new(client.clone(), registry.clone()).with_users(users);
+        let mut http = match HttpServer::start(config.http.listen, metrics, admin) {
             Ok(http) => http,
             Err(error) => {
                 runtime.shutdown();
@@ -91,11 +109,32 @@ impl Node {
                 return Err(StartError::Http(error));
             }
         };
+        let sip = if config.sip.is_disabled() {
+            tracing::info!("SIP server disabled (no sip.udp, sip.tcp or sip.tls address)");
+            None
+        } else {
+            let sip_admin = AdminApi::new(client, registry.clone());
+            match SipServer::start(&config.sip, sip_admin, registry, store) {
+                Ok(sip) => Some(sip),
+                Err(error) => {
+                    http.stop();
+                    runtime.shutdown();
+                    let _ = events.join();
+                    return Err(StartError::Sip(error));
+                }
+            }
+        };
         Ok(Node {
             runtime,
             http,
+            sip,
             events: Some(events),
         })
+    }
+
+    /// Where the SIP server listens, if it runs.
+    pub fn sip_addresses(&self) -> Option<&SipAddresses> {
+        self.sip.as_ref().map(SipServer::addresses)
     }
 
     /// The address of `/healthz`, `/metrics` and the admin API.
@@ -103,8 +142,11 @@ impl Node {
         self.http.local_addr()
     }
 
-    /// Stops the HTTP listener, then every core, then the events thread.
+    /// Stops the SIP server, the HTTP listener, then every core, then the events thread.
     pub fn shutdown(mut self) {
+        if let Some(sip) = self.sip.take() {
+            sip.shutdown();
+        }
         self.http.stop();
         self.runtime.shutdown();
         if let Some(events) = self.events.take() {

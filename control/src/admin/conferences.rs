@@ -54,6 +54,20 @@ impl AdminApi {
         let mut policy = SelectionPolicy::default();
         apply_policy_fields(&mut fields, &mut policy)?;
         fields.finish()?;
+        let id = self.create_conference_with(policy)?;
+        let summary = self
+            .registry()
+            .conference(id)
+            .map(|record| views::conference_summary(id, record));
+        Ok(ApiResponse::json(201, summary.unwrap_or(Value::Null)))
+    }
+
+    /// Creates a conference selecting talkers by `policy` on the least-loaded core and
+    /// records it: the one way conferences come to exist, for this API and the SIP focus.
+    pub fn create_conference_with(
+        &self,
+        policy: SelectionPolicy,
+    ) -> Result<ConferenceId, ApiError> {
         let (id, core) = {
             let mut registry = self.registry();
             (registry.next_conference_id(), registry.least_loaded_core())
@@ -73,15 +87,27 @@ impl AdminApi {
                 return Err(error);
             }
         }
-        let summary = {
-            let mut registry = self.registry();
-            registry.insert_conference(id, core, policy);
-            registry
-                .conference(id)
-                .map(|record| views::conference_summary(id, record))
-        };
+        self.registry().insert_conference(id, core, policy);
         tracing::info!(conference = id.0, core, "conference created");
-        Ok(ApiResponse::json(201, summary.unwrap_or(Value::Null)))
+        Ok(id)
+    }
+
+    /// Removes a conference with its legs from its core and from the registry; 404 if
+    /// the registry does not know it.
+    pub fn remove_conference_by_id(&self, id: ConferenceId) -> Result<(), ApiError> {
+        let core = self
+            .registry()
+            .conference(id)
+            .map(|record| record.core)
+            .ok_or_else(|| ApiError::not_found(format!("unknown conference \"{}\"", id.0)))?;
+        // An unknown conference on the core means it is already gone there; forget it here
+        // too.
+        let _ = self
+            .client
+            .ask(core, |reply| CoreCommand::RemoveConference { id, reply })?;
+        self.registry().remove_conference(id);
+        tracing::info!(conference = id.0, core, "conference removed");
+        Ok(())
     }
 
     /// Removes a conference whose creation timed out, should the core still make it.
@@ -151,14 +177,8 @@ impl AdminApi {
     }
 
     pub(super) fn delete_conference(&self, text: &str) -> Result<ApiResponse, ApiError> {
-        let (id, core) = self.known_conference(text)?;
-        // An unknown conference on the core means it is already gone there; forget it here
-        // too.
-        let _ = self
-            .client
-            .ask(core, |reply| CoreCommand::RemoveConference { id, reply })?;
-        self.registry().remove_conference(id);
-        tracing::info!(conference = id.0, core, "conference removed");
+        let (id, _) = self.known_conference(text)?;
+        self.remove_conference_by_id(id)?;
         Ok(ApiResponse::no_content())
     }
 }

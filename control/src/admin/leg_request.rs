@@ -67,36 +67,13 @@ impl LegRequest {
     pub fn from_json(body: &serde_json::Value) -> Result<LegRequest, ApiError> {
         let mut fields = Fields::of(body, "body")?;
         let codec_text = fields.required_string("codec")?;
-        let (codec_name, codec, default_pt) = codec_by_name(codec_text).ok_or_else(|| {
-            fields.error(
-                "codec",
-                format!("unknown codec {codec_text:?} (expected PCMU, PCMA or opus)"),
-            )
-        })?;
-        let payload_type = fields
-            .integer("payload_type", 0..=127)?
-            .map_or(default_pt, |pt| pt as u8);
-        let payload_types = PayloadTypes::single(payload_type, codec)
-            .map_err(|e| fields.error("payload_type", e))?;
+        let payload_type = fields.integer("payload_type", 0..=127)?.map(|pt| pt as u8);
         let telephone_event = fields
             .integer("telephone_event", 0..=127)?
             .map(|pt| pt as u8);
-        let payload_types = match telephone_event {
-            Some(pt) if pt == payload_type => {
-                return Err(
-                    fields.error("telephone_event", "must differ from the audio payload type")
-                )
-            }
-            Some(pt) => payload_types
-                .with(
-                    pt,
-                    Codec::TelephoneEvent {
-                        clock_rate: codec.clock_rate(),
-                    },
-                )
-                .map_err(|e| fields.error("telephone_event", e))?,
-            None => payload_types,
-        };
+        let (codec_name, payload_type, payload_types) =
+            payload_types_for(codec_text, payload_type, telephone_event)
+                .map_err(|(field, problem)| fields.error(field, problem))?;
         let remote = match fields.string("remote")? {
             None => None,
             Some(text) => Some(parse_remote(text).map_err(|p| fields.error("remote", p))?),
@@ -154,6 +131,50 @@ impl LegRequest {
         })
     }
 
+    /// A leg request built by the node itself (the SIP focus) rather than read from JSON:
+    /// the same checks as [`LegRequest::from_json`]; an error names the field at fault.
+    pub fn new(
+        codec: &str,
+        payload_type: Option<u8>,
+        telephone_event: Option<u8>,
+        media: LegMedia,
+    ) -> Result<LegRequest, (&'static str, String)> {
+        let (codec_name, payload_type, payload_types) =
+            payload_types_for(codec, payload_type, telephone_event)?;
+        Ok(LegRequest {
+            codec_name,
+            payload_type,
+            telephone_event,
+            remote: None,
+            audio_level_id: None,
+            media,
+            participant: None,
+            payload_types,
+        })
+    }
+
+    /// With a known remote address (otherwise the leg latches).
+    pub fn with_remote(mut self, remote: SocketAddr) -> LegRequest {
+        self.remote = Some(remote);
+        self
+    }
+
+    /// With the RFC 6464 audio level extension under `id` (1 to 255).
+    pub fn with_audio_level(mut self, id: u8) -> Result<LegRequest, (&'static str, String)> {
+        if id == 0 {
+            return Err(("audio_level_id", "must be 1 to 255".to_owned()));
+        }
+        self.audio_level_id = Some(id);
+        Ok(self)
+    }
+
+    /// Belonging to participant `name` (checked like the JSON field).
+    pub fn with_participant(mut self, name: &str) -> Result<LegRequest, (&'static str, String)> {
+        check_participant(name).map_err(|problem| ("participant", problem))?;
+        self.participant = Some(name.to_owned());
+        Ok(self)
+    }
+
     /// The leg's configuration for its core; the core fills in the local port.
     pub fn leg_config(&self) -> LegConfig {
         let media = match &self.media {
@@ -170,6 +191,42 @@ impl LegRequest {
         }
         config
     }
+}
+
+/// The codec's API name, the audio payload type (the codec's default if `None`) and the
+/// payload type table with the optional telephone-event type; an error names the field.
+fn payload_types_for(
+    codec_text: &str,
+    payload_type: Option<u8>,
+    telephone_event: Option<u8>,
+) -> Result<(&'static str, u8, PayloadTypes), (&'static str, String)> {
+    let (codec_name, codec, default_pt) = codec_by_name(codec_text).ok_or_else(|| {
+        (
+            "codec",
+            format!("unknown codec {codec_text:?} (expected PCMU, PCMA or opus)"),
+        )
+    })?;
+    let payload_type = payload_type.unwrap_or(default_pt);
+    let payload_types =
+        PayloadTypes::single(payload_type, codec).map_err(|e| ("payload_type", e.to_string()))?;
+    let payload_types = match telephone_event {
+        Some(pt) if pt == payload_type => {
+            return Err((
+                "telephone_event",
+                "must differ from the audio payload type".to_owned(),
+            ))
+        }
+        Some(pt) => payload_types
+            .with(
+                pt,
+                Codec::TelephoneEvent {
+                    clock_rate: codec.clock_rate(),
+                },
+            )
+            .map_err(|e| ("telephone_event", e.to_string()))?,
+        None => payload_types,
+    };
+    Ok((codec_name, payload_type, payload_types))
 }
 
 /// The codec, its API name and its default payload type.

@@ -1,7 +1,9 @@
 //! Legs: add one to a conference (its core binds the socket and answers with the address),
 //! read its counters, remove it.
 
-use medianode_dataplane::conference::{ConferenceError, LegId};
+use std::net::SocketAddr;
+
+use medianode_dataplane::conference::{ConferenceError, ConferenceId, LegId};
 use serde_json::json;
 
 use super::error::ApiError;
@@ -10,6 +12,15 @@ use super::leg_request::{LegMedia, LegRequest};
 use super::registry::LegRecord;
 use super::{views, AdminApi, ApiResponse};
 use crate::runtime::{AddLegError, CoreCommand};
+
+/// A leg a core accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AddedLeg {
+    /// Its id.
+    pub leg: LegId,
+    /// The address its socket is bound to.
+    pub local: SocketAddr,
+}
 
 /// The status for a core's refusal of a leg.
 fn add_leg_error(error: AddLegError) -> ApiError {
@@ -28,11 +39,36 @@ fn add_leg_error(error: AddLegError) -> ApiError {
 
 impl AdminApi {
     pub(super) fn add_leg(&self, text: &str, body: &[u8]) -> Result<ApiResponse, ApiError> {
-        let (conference, core) = self.known_conference(text)?;
+        let (conference, _) = self.known_conference(text)?;
         let request = LegRequest::from_json(&parse_body(body)?)?;
+        let AddedLeg { leg, local } = self.add_leg_with(conference, &request)?;
+        let mut answer = json!({
+            "leg": leg.0.to_string(),
+            "conference": conference.0.to_string(),
+            "local": local.to_string(),
+            "mode": request.media.name(),
+        });
+        if let LegMedia::HopByHop(keys) = &request.media {
+            answer["srtp"] = json!({
+                "suite": keys.suite.sdes_name(),
+                "tx_key": keys.tx.to_string(),
+            });
+        }
+        Ok(ApiResponse::json(201, answer))
+    }
+
+    /// Adds the leg `request` describes to `conference` on its core and records it: the one
+    /// way legs come to exist, for this API and the SIP focus.
+    pub fn add_leg_with(
+        &self,
+        conference: ConferenceId,
+        request: &LegRequest,
+    ) -> Result<AddedLeg, ApiError> {
+        let unknown = || ApiError::not_found(format!("unknown conference \"{}\"", conference.0));
         let mut config = request.leg_config();
-        let leg = {
+        let (leg, core) = {
             let mut registry = self.registry();
+            let core = registry.conference(conference).ok_or_else(unknown)?.core;
             if let Some(name) = &request.participant {
                 let already = registry
                     .participant_conferences(name)
@@ -40,12 +76,13 @@ impl AdminApi {
                     .any(|&(c, _)| c == conference);
                 if already {
                     return Err(ApiError::conflict(format!(
-                        "participant {name:?} already has a leg in conference {text:?}"
+                        "participant {name:?} already has a leg in conference \"{}\"",
+                        conference.0
                     )));
                 }
                 config = config.with_participant(registry.participant(name));
             }
-            registry.next_leg_id()
+            (registry.next_leg_id(), core)
         };
         let answer = self.client.ask(core, |reply| CoreCommand::AddLeg {
             conference,
@@ -91,19 +128,30 @@ impl AdminApi {
             remote = ?request.remote,
             "leg added"
         );
-        let mut answer = json!({
-            "leg": leg.0.to_string(),
-            "conference": conference.0.to_string(),
-            "local": local.to_string(),
-            "mode": request.media.name(),
-        });
-        if let LegMedia::HopByHop(keys) = &request.media {
-            answer["srtp"] = json!({
-                "suite": keys.suite.sdes_name(),
-                "tx_key": keys.tx.to_string(),
-            });
-        }
-        Ok(ApiResponse::json(201, answer))
+        Ok(AddedLeg { leg, local })
+    }
+
+    /// Removes a leg from its core and from the registry; 404 if the registry does not
+    /// know it.
+    pub fn remove_leg_by_id(&self, leg: LegId) -> Result<(), ApiError> {
+        let (conference, core) = {
+            let registry = self.registry();
+            let record = registry
+                .leg(leg)
+                .ok_or_else(|| ApiError::not_found(format!("unknown leg \"{}\"", leg.0)))?;
+            let core = registry
+                .conference(record.conference)
+                .map(|c| c.core)
+                .ok_or_else(|| ApiError::not_found(format!("unknown leg \"{}\"", leg.0)))?;
+            (record.conference, core)
+        };
+        // An unknown leg on the core means it is already gone there; forget it here too.
+        let _ = self
+            .client
+            .ask(core, |reply| CoreCommand::RemoveLeg { leg, reply })?;
+        self.registry().remove_leg(leg);
+        tracing::info!(conference = conference.0, leg = leg.0, "leg removed");
+        Ok(())
     }
 
     pub(super) fn get_leg(&self, text: &str, leg_text: &str) -> Result<ApiResponse, ApiError> {
@@ -123,14 +171,9 @@ impl AdminApi {
     }
 
     pub(super) fn delete_leg(&self, text: &str, leg_text: &str) -> Result<ApiResponse, ApiError> {
-        let (conference, core) = self.known_conference(text)?;
+        let (conference, _) = self.known_conference(text)?;
         let leg: LegId = self.known_leg(conference, leg_text)?;
-        // An unknown leg on the core means it is already gone there; forget it here too.
-        let _ = self
-            .client
-            .ask(core, |reply| CoreCommand::RemoveLeg { leg, reply })?;
-        self.registry().remove_leg(leg);
-        tracing::info!(conference = conference.0, leg = leg.0, "leg removed");
+        self.remove_leg_by_id(leg)?;
         Ok(ApiResponse::no_content())
     }
 }

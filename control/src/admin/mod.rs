@@ -16,6 +16,8 @@
 //! | `POST /v1/conferences/{id}/legs` | add a leg (see [`leg_request`]) |
 //! | `GET`, `DELETE /v1/conferences/{id}/legs/{leg}` | one leg's counters; remove it |
 //! | `POST`, `DELETE /v1/participants/{p}/focus` | focus on `{"conference": id}`; unfocus |
+//! | `GET /v1/users` | every SIP user: source, digest algorithms, live registrations |
+//! | `GET`, `PUT`, `DELETE /v1/users/{name}` | one user with its registrations; add or replace (`{"password": ...}` or HA1s); remove |
 
 mod conferences;
 mod core_client;
@@ -27,6 +29,7 @@ pub mod leg_request;
 mod legs;
 mod registry;
 mod srtp_keys;
+mod users;
 mod views;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -38,7 +41,9 @@ use tiny_http::Method;
 pub use core_client::CoreClient;
 pub use error::ApiError;
 pub use fields::MAX_BODY_BYTES;
+pub use legs::AddedLeg;
 pub use registry::{ConferenceRecord, LegRecord, Registry};
+pub use srtp_keys::HopByHopKeys;
 
 /// The registry as the HTTP and events threads share it.
 pub type SharedRegistry = Arc<Mutex<Registry>>;
@@ -81,6 +86,7 @@ impl ApiResponse {
 pub struct AdminApi {
     client: CoreClient,
     registry: SharedRegistry,
+    users: Option<crate::sip_server::UserDirectory>,
 }
 
 /// The resources under `/v1/`, by the shape of their path.
@@ -90,6 +96,8 @@ enum Route<'a> {
     Legs(&'a str),
     Leg(&'a str, &'a str),
     Focus(&'a str),
+    Users,
+    User(&'a str),
 }
 
 impl<'a> Route<'a> {
@@ -102,6 +110,8 @@ impl<'a> Route<'a> {
             ["conferences", id, "legs"] => Some(Route::Legs(id)),
             ["conferences", id, "legs", leg] => Some(Route::Leg(id, leg)),
             ["participants", p, "focus"] => Some(Route::Focus(p)),
+            ["users"] => Some(Route::Users),
+            ["users", name] => Some(Route::User(name)),
             _ => None,
         }
     }
@@ -113,6 +123,8 @@ impl<'a> Route<'a> {
             Route::Legs(_) => "POST",
             Route::Leg(..) => "GET, DELETE",
             Route::Focus(_) => "POST, DELETE",
+            Route::Users => "GET",
+            Route::User(_) => "GET, PUT, DELETE",
         }
     }
 }
@@ -120,7 +132,17 @@ impl<'a> Route<'a> {
 impl AdminApi {
     /// An API over `client`'s cores, keeping its book in `registry`.
     pub fn new(client: CoreClient, registry: SharedRegistry) -> AdminApi {
-        AdminApi { client, registry }
+        AdminApi {
+            client,
+            registry,
+            users: None,
+        }
+    }
+
+    /// With the SIP users under `/v1/users`.
+    pub fn with_users(mut self, users: crate::sip_server::UserDirectory) -> AdminApi {
+        self.users = Some(users);
+        self
     }
 
     /// Whether `path` belongs to the admin API.
@@ -144,6 +166,10 @@ impl AdminApi {
             (Route::Leg(id, leg), Method::Delete) => self.delete_leg(id, leg),
             (Route::Focus(p), Method::Post) => self.focus(p, body),
             (Route::Focus(p), Method::Delete) => self.unfocus(p),
+            (Route::Users, Method::Get) => self.list_users(),
+            (Route::User(name), Method::Get) => self.get_user(name),
+            (Route::User(name), Method::Put) => self.put_user(name, body),
+            (Route::User(name), Method::Delete) => self.delete_user(name),
             _ => {
                 return ApiResponse {
                     allow: Some(route.allow()),

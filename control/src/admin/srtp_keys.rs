@@ -62,6 +62,22 @@ impl HopByHopKeys {
         })
     }
 
+    /// The keys of a leg negotiated in SDP (RFC 4568): the endpoint sends under the
+    /// offered attribute `rx`, the node under `tx` (of the same suite).
+    pub fn from_sdes(rx: &SdesCrypto, tx: SdesKey) -> Result<HopByHopKeys, String> {
+        if tx.master_key.suite() != rx.suite {
+            return Err("the node's key is for another suite".to_owned());
+        }
+        let rx_policy = rx.policy().map_err(|e| e.to_string())?;
+        let tx_policy = SrtpPolicy::new(tx.master_key.clone());
+        Ok(HopByHopKeys {
+            suite: rx.suite,
+            rx: rx_policy,
+            tx,
+            tx_policy,
+        })
+    }
+
     /// The leg's media mode.
     pub fn media_mode(&self) -> MediaMode {
         MediaMode::SrtpHopByHop {

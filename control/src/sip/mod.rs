@@ -21,15 +21,29 @@
 //! - [`dialog`]: dialog state and in-dialog request building;
 //! - [`digest`]: RFC 7616/8760 digest challenges and verification;
 //! - [`ids`]: random tags, branches and Call-IDs for the I/O shell.
+//!
+//! The transaction user, sans-IO as well (the I/O shell is [`crate::sip_server`]):
+//! - [`gate`]: digest authentication of every state-creating request;
+//! - [`registrar`]: REGISTER bindings (RFC 3261 sec. 10.3);
+//! - [`sdp`]: SDP offer/answer for the conference's audio;
+//! - [`focus`]: the conference focus (factory, 302, joins, re-INVITE, BYE, keys);
+//! - [`policy`]: who may create, join, invite and watch;
+//! - [`router`]: which part of the server each request goes to, by method.
 
 pub mod admission;
 pub mod dialog;
 pub mod digest;
+pub mod focus;
 pub mod framing;
+pub mod gate;
 pub mod header;
 pub mod ids;
 pub mod message;
 pub mod method;
+pub mod policy;
+pub mod registrar;
+pub mod router;
+pub mod sdp;
 pub(crate) mod syntax;
 pub mod transaction;
 pub mod uri;

@@ -40,8 +40,17 @@ pub fn scratch_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// Writes `medianode.toml` into `dir`. A body without a `[sip]` section gets one that turns
+/// the SIP server off and keeps the user database in memory: tests run several nodes at
+/// once, which cannot all listen on the default SIP port 5060, nor write the default
+/// `medianode.sqlite` into the working directory (or, as `nobody`, anywhere).
 pub fn write_config(dir: &Path, body: &str) -> PathBuf {
     let path = dir.join("medianode.toml");
+    let body = if body.contains("[sip]") {
+        body.to_owned()
+    } else {
+        format!("{body}\n[sip]\nudp = []\ntcp = []\ndatabase = \":memory:\"\n")
+    };
     std::fs::write(&path, body).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
     path

@@ -5,6 +5,7 @@ use super::credentials::{compute_response, DigestCredentials, ResponseInput};
 use super::{DigestAlgorithm, NonceCounts, NonceIssuer, NonceStatus};
 use crate::sip::header::KnownHeader;
 use crate::sip::message::MessageWriter;
+use crate::sip::uri::Uri;
 use crate::sip::{Message, StartLine};
 
 /// Why credentials were refused.
@@ -95,6 +96,8 @@ pub struct DigestAuthenticator {
     counts: NonceCounts,
     realm: String,
     role: AuthRole,
+    offered: Vec<DigestAlgorithm>,
+    host_uri_accepted: bool,
 }
 
 /// Compares two strings in time independent of where they differ.
@@ -114,7 +117,28 @@ impl DigestAuthenticator {
             counts: NonceCounts::default(),
             realm: realm.to_string(),
             role,
+            offered: vec![DigestAlgorithm::Sha256, DigestAlgorithm::Md5],
+            host_uri_accepted: false,
         }
+    }
+
+    /// Also accepts a `uri` parameter that names the Request-URI's host and port without
+    /// its user part (`sip:host:port` for `sip:user@host:port`), as some clients send
+    /// (SIPp by default). The response still covers the method, the nonce and the count,
+    /// so a credential stays bound to this server and cannot be replayed.
+    pub fn accepting_host_uri(mut self) -> Self {
+        self.host_uri_accepted = true;
+        self
+    }
+
+    /// Offers these algorithms, preferred first, instead of SHA-256 then MD5 (e.g. MD5
+    /// only, for clients that pick the first challenge whatever its algorithm). Credentials
+    /// are still verified with whichever supported algorithm they name.
+    pub fn with_algorithms(mut self, algorithms: Vec<DigestAlgorithm>) -> Self {
+        if !algorithms.is_empty() {
+            self.offered = algorithms;
+        }
+        self
     }
 
     /// The realm.
@@ -122,17 +146,20 @@ impl DigestAuthenticator {
         &self.realm
     }
 
-    /// The challenge values to send, preferred first (RFC 8760 sec. 2.4): SHA-256, then MD5
-    /// for clients that know nothing better.
-    pub fn challenges(&self, unix_now: u64, salt: [u8; 8], stale: bool) -> [String; 2] {
+    /// The challenge values to send, preferred first (RFC 8760 sec. 2.4): by default
+    /// SHA-256, then MD5 for clients that know nothing better.
+    pub fn challenges(&self, unix_now: u64, salt: [u8; 8], stale: bool) -> Vec<String> {
         let nonce = self.issuer.issue(unix_now, salt);
         let stale = if stale { ", stale=true" } else { "" };
-        [DigestAlgorithm::Sha256, DigestAlgorithm::Md5].map(|algorithm| {
-            format!(
-                "Digest realm=\"{}\", nonce=\"{nonce}\", algorithm={algorithm}, qop=\"auth\"{stale}",
-                self.realm
-            )
-        })
+        self.offered
+            .iter()
+            .map(|algorithm| {
+                format!(
+                    "Digest realm=\"{}\", nonce=\"{nonce}\", algorithm={algorithm}, qop=\"auth\"{stale}",
+                    self.realm
+                )
+            })
+            .collect()
     }
 
     /// Adds the challenge headers to a 401/407 being written.
@@ -192,7 +219,19 @@ impl DigestAuthenticator {
             StartLine::Request { uri, .. } => uri,
             StartLine::Response { .. } => "",
         };
-        if c.uri != request_uri {
+        let host_form = || {
+            Uri::parse(request_uri).ok().and_then(|uri| {
+                let sip = uri.as_sip()?;
+                Some(match sip.port() {
+                    Some(port) => format!("{}:{}:{port}", uri.scheme(), sip.host_str()),
+                    None => format!("{}:{}", uri.scheme(), sip.host_str()),
+                })
+            })
+        };
+        let uri_matches = c.uri == request_uri
+            || (self.host_uri_accepted
+                && host_form().is_some_and(|host| host.eq_ignore_ascii_case(&c.uri)));
+        if !uri_matches {
             return Verdict::Rejected(Rejection::UriMismatch);
         }
         let status = self.issuer.check(&c.nonce, unix_now);
