@@ -11,8 +11,8 @@ cd "$(dirname "$0")"
 FUZZ_SECONDS="${FUZZ_SECONDS:-30}"
 # Peers the tests run for real: tshark (dissector checks, rtp,streams), sox (G.711 reference),
 # sipp (SIP scenarios), libsrtp2 (SRTP reference), libopus (the mixer's Opus codec),
-# cmake/pkg-config (building -sys crates).
-PACKAGES=(tshark sox sip-tester libsrtp2-dev libopus-dev cmake pkg-config)
+# chromium (the live dashboard page in a real browser), cmake/pkg-config (building -sys crates).
+PACKAGES=(tshark sox sip-tester libsrtp2-dev libopus-dev chromium cmake pkg-config)
 
 step() { printf '\n==> %s\n' "$*"; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }

@@ -1,5 +1,6 @@
-//! The operator HTTP listener: `GET /healthz`, `GET /metrics` and the admin API under
-//! `/v1/` ([`crate::admin`]).
+//! The operator HTTP listener: `GET /healthz`, `GET /metrics`, the admin API under
+//! `/v1/` ([`crate::admin`]), and the live page at `/` with the overview it polls
+//! ([`crate::dashboard`]).
 //!
 //! It runs on its own thread, away from the media cores: metrics only read the counters
 //! the cores publish, and admin requests reach the cores as commands. tiny_http is enough
@@ -14,6 +15,7 @@ use std::time::Instant;
 use tiny_http::{Header, Method, Request, Response, Server};
 
 use crate::admin::{AdminApi, ApiResponse, MAX_BODY_BYTES};
+use crate::dashboard;
 use crate::metrics::NodeMetrics;
 
 /// The running listener.
@@ -116,6 +118,10 @@ fn header(name: &str, value: &str) -> Header {
 
 fn respond(mut request: Request, metrics: &NodeMetrics, admin: &AdminApi) {
     let path = request.url().split('?').next().unwrap_or("").to_owned();
+    if let Some(response) = dashboard_response(request.method(), &path, metrics, admin) {
+        send(request, response);
+        return;
+    }
     if AdminApi::owns(&path) {
         let answer = match read_body(&mut request) {
             Ok(body) => admin.handle(request.method(), &path, &body),
@@ -158,6 +164,38 @@ fn respond(mut request: Request, metrics: &NodeMetrics, admin: &AdminApi) {
         _ => Response::from_string("not found\n").with_status_code(404),
     };
     send(request, response);
+}
+
+/// The live page's files and the overview it polls, or `None` for any other path.
+fn dashboard_response(
+    method: &Method,
+    path: &str,
+    metrics: &NodeMetrics,
+    admin: &AdminApi,
+) -> Option<Response<std::io::Cursor<Vec<u8>>>> {
+    let asset = dashboard::asset(path);
+    if asset.is_none() && path != dashboard::OVERVIEW_PATH {
+        return None;
+    }
+    if !matches!(method, Method::Get | Method::Head) {
+        return Some(
+            Response::from_string("method not allowed\n")
+                .with_status_code(405)
+                .with_header(header("Allow", "GET, HEAD")),
+        );
+    }
+    let (body, content_type) = match asset {
+        Some((content, content_type)) => (content.to_owned(), content_type),
+        None => {
+            let overview = dashboard::overview(metrics, admin, Instant::now());
+            (format!("{overview}\n"), "application/json")
+        }
+    };
+    Some(
+        Response::from_string(body)
+            .with_header(header("Content-Type", content_type))
+            .with_header(header("Cache-Control", "no-store")),
+    )
 }
 
 fn send<R: Read>(request: Request, response: Response<R>) {

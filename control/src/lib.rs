@@ -9,6 +9,7 @@
 
 pub mod admin;
 pub mod config;
+pub mod dashboard;
 pub mod http;
 pub mod metrics;
 pub mod node;

@@ -1,11 +1,16 @@
-//! `medianode`: runs the node on embedded defaults, or on `--config FILE`.
+//! `medianode`: runs the node on embedded defaults, or on `--config FILE`; `medianode demo`
+//! runs it with a built-in replay of generated talkers and points at the live page.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use medianode_control::config::Config;
 use medianode_control::node::Node;
+use medianode_tools::replay::demo::{demo_options, DemoSummary};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 use tracing_subscriber::EnvFilter;
@@ -21,6 +26,29 @@ struct Args {
     /// Validate the configuration and exit.
     #[arg(long)]
     check_config: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Start the node with a built-in replay: a few conferences of generated talkers, a live
+    /// summary every two seconds, and the address of the dashboard. Stops after --duration,
+    /// or at Ctrl-C.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct DemoArgs {
+    /// Seconds of talk (default: until Ctrl-C).
+    #[arg(long, value_name = "SECONDS")]
+    duration: Option<f64>,
+    /// Conferences to create.
+    #[arg(long, default_value_t = 3)]
+    conferences: usize,
+    /// Talkers per conference.
+    #[arg(long, default_value_t = 4)]
+    participants: usize,
 }
 
 fn main() -> ExitCode {
@@ -40,12 +68,20 @@ fn main() -> ExitCode {
         println!("medianode: configuration is valid");
         return ExitCode::SUCCESS;
     }
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new(config.log.filter.as_str()));
+    // The demo's own summary is the output; the node's log stays at warnings.
+    let default_filter = match args.command {
+        Some(Command::Demo(_)) => "warn",
+        None => config.log.filter.as_str(),
+    };
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
+    if let Some(Command::Demo(demo)) = &args.command {
+        return run_demo(&config, demo);
+    }
 
     // Registered before the cores start so that a signal during start-up is not lost.
     let mut signals = match Signals::new([SIGINT, SIGTERM]) {
@@ -78,4 +114,61 @@ fn main() -> ExitCode {
     node.shutdown();
     tracing::info!("medianode stopped cleanly");
     ExitCode::SUCCESS
+}
+
+/// `medianode demo`: the node, the replay of generated talkers against it, a summary line
+/// every two seconds, the report at the end.
+fn run_demo(config: &Config, demo: &DemoArgs) -> ExitCode {
+    let duration = match demo.duration.map(Duration::try_from_secs_f64) {
+        None => None,
+        Some(Ok(duration)) if !duration.is_zero() => Some(duration),
+        Some(_) => {
+            eprintln!("medianode demo: --duration must be a positive number of seconds");
+            return ExitCode::from(2);
+        }
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [SIGINT, SIGTERM] {
+        if let Err(error) = signal_hook::flag::register(signal, stop.clone()) {
+            eprintln!("medianode: cannot install signal handlers: {error}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let node = match Node::start(config) {
+        Ok(node) => node,
+        Err(error) => {
+            eprintln!("medianode: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let url = format!("http://{}", node.http_addr());
+    println!("medianode demo: the node is up; open {url}/ for the live dashboard");
+    println!(
+        "medianode demo: {} conferences of {} generated talkers, loudest 2 selected; {}",
+        demo.conferences,
+        demo.participants,
+        duration.map_or_else(
+            || "Ctrl-C stops".to_owned(),
+            |d| format!("{} s", d.as_secs_f64())
+        )
+    );
+    let options = demo_options(&url, demo.conferences, demo.participants, duration);
+    let mut summary = DemoSummary::new(&url);
+    let result = medianode_tools::replay::run(&options, &stop, &mut |status| {
+        if let Some(line) = summary.line(status) {
+            println!("{line}");
+        }
+    });
+    let code = match result {
+        Ok(report) => {
+            print!("{}", report.to_table());
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("medianode demo: {error}");
+            ExitCode::FAILURE
+        }
+    };
+    node.shutdown();
+    code
 }
