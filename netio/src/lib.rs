@@ -7,7 +7,8 @@
 //! the kernel's, not a system call per packet. Two backends do the work:
 //!
 //! - io_uring ([`ActiveBackend::IoUring`]): a multishot `RecvMsgMulti` per socket over a
-//!   provided-buffer ring, and batched `SendMsg` submissions;
+//!   provided-buffer ring, and batched `Send` submissions (each with its destination
+//!   address), the sockets registered with the ring;
 //! - `recvmmsg`/`sendmmsg` with epoll readiness ([`ActiveBackend::Mmsg`]), which works
 //!   everywhere, including containers whose seccomp profile blocks io_uring.
 //!

@@ -186,11 +186,11 @@ impl MsgScratch {
     }
 
     /// Points header `index` at `bytes` to be sent to `destination` and returns the
-    /// address of its `msghdr` (for an io_uring `SendMsg`); `None` past the capacity.
+    /// address of its `msghdr`; `None` past the capacity.
     ///
     /// The header holds a pointer to `bytes`: whoever hands the returned `msghdr` to the
     /// kernel must keep `bytes` alive until the kernel is done with it.
-    pub(crate) fn prepare_one(
+    fn prepare_one(
         &mut self,
         index: usize,
         bytes: &[u8],

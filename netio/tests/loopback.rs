@@ -266,35 +266,46 @@ fn drops_oversized_and_closed(choice: IoBackendChoice, expected: ActiveBackend) 
 }
 
 /// More datagrams arrive before the first receive than the io_uring buffer ring holds
-/// (1024): none is lost, the receive is armed again after the buffers run out.
+/// (4096; here 3000 on each of two sockets): none is lost, each socket's receive is armed
+/// again after the buffers run out.
 fn survives_a_burst(choice: IoBackendChoice, expected: ActiveBackend) {
     let mut io = open(choice, expected);
-    let local = io
-        .bind("127.0.0.1:0".parse().expect("address"))
-        .expect("bind");
+    let any: SocketAddr = "127.0.0.1:0".parse().expect("address");
+    let locals = [io.bind(any).expect("bind"), io.bind(any).expect("bind")];
     let sender = UdpSocket::bind("127.0.0.1:0").expect("sender");
-    let n = 3000usize;
-    for i in 0..n {
-        let mut bytes = [0u8; 100];
-        bytes[..4].copy_from_slice(&(i as u32).to_be_bytes());
-        sender.send_to(&bytes, local).expect("send");
+    let per_socket = 3000usize;
+    for i in 0..per_socket {
+        for local in locals {
+            let mut bytes = [0u8; 100];
+            bytes[..4].copy_from_slice(&(i as u32).to_be_bytes());
+            sender.send_to(&bytes, local).expect("send");
+        }
     }
-    let got = receive_all(&mut io, n, 64);
-    let order: Vec<u32> = got
-        .iter()
-        .map(|(_, _, b)| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-        .collect();
-    assert_eq!(order, (0..n as u32).collect::<Vec<_>>(), "all, in order");
+    let got = receive_all(&mut io, 2 * per_socket, 64);
+    for local in locals {
+        let order: Vec<u32> = got
+            .iter()
+            .filter(|(port, _, _)| *port == local.port())
+            .map(|(_, _, b)| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        assert_eq!(
+            order,
+            (0..per_socket as u32).collect::<Vec<_>>(),
+            "all, in order, on {local}"
+        );
+    }
     if expected == ActiveBackend::IoUring {
-        // The sends ran the ring's task work on this thread, so the multishot receive
-        // took datagrams until the 1024 buffers were gone, and was armed again.
+        // The sends ran the ring's task work on this thread, so the multishot receives
+        // took datagrams until the 4096 buffers were gone, and were armed again.
         assert!(io.counters().buffers_exhausted > 0, "{:?}", io.counters());
     }
-    // Later datagrams still arrive.
-    sender.send_to(b"after", local).expect("send");
-    let got = receive_all(&mut io, 1, 8);
-    assert_eq!(got.len(), 1);
-    assert_eq!(got[0].2, b"after");
+    // Later datagrams still arrive, on both sockets.
+    for local in locals {
+        sender.send_to(b"after", local).expect("send");
+    }
+    let got = receive_all(&mut io, 2, 8);
+    assert_eq!(got.len(), 2);
+    assert!(got.iter().all(|(_, _, bytes)| bytes == b"after"));
 }
 
 /// One outbox of 1200 datagrams (600 packets to two listeners): more than one

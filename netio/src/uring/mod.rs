@@ -1,5 +1,5 @@
 //! The io_uring backend: one ring per core, a multishot `RecvMsg` per socket drawing on
-//! one provided-buffer ring, and sends pushed as batches of `SendMsg` entries.
+//! one provided-buffer ring, and sends pushed as batches of `Send` entries.
 //!
 //! Received bytes are copied from the ring's buffer into the caller's batch and the buffer
 //! goes straight back to the kernel, so the caller owns its buffers as with the portable
@@ -8,9 +8,11 @@
 //! completions that show up meanwhile are kept for the next receive.
 
 mod buf_ring;
+mod fixed_files;
 mod recv;
 mod ring_size;
 mod send;
+mod send_slots;
 mod setup;
 mod setup_error;
 mod user_data;
@@ -18,16 +20,18 @@ mod user_data;
 use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 use io_uring::{cqueue, opcode, types, IoUring};
 use medianode_dataplane::conference::OUT_DATAGRAM_CAPACITY;
 
 use crate::counters::IoCounters;
-use crate::msg_scratch::MsgScratch;
 use crate::socket_table::SocketTable;
 use buf_ring::BufRing;
+use fixed_files::{FileRef, FixedFiles};
 use ring_size::{RECV_BUFFERS, SEND_BUFFERS};
+use send_slots::SendSlots;
 pub use setup_error::UringSetupError;
 use user_data::Token;
 
@@ -96,6 +100,15 @@ impl From<&cqueue::Entry> for Completion {
     }
 }
 
+/// A bound socket as the ring knows it.
+#[derive(Debug, Clone, Copy)]
+struct OpenPort {
+    /// The generation of its armed receive.
+    generation: u32,
+    /// How entries name it.
+    file: FileRef,
+}
+
 /// The io_uring backend of one core.
 pub(crate) struct UringIo {
     // Field order is drop order: the ring goes first, so the kernel has stopped using the
@@ -104,20 +117,18 @@ pub(crate) struct UringIo {
     buffers: BufRing,
     recv_header: RecvHeader,
     sockets: SocketTable,
-    /// The generation of each open port's armed receive.
-    generations: HashMap<u16, u32>,
+    /// Which sockets the ring's registered file table holds.
+    files: FixedFiles,
+    /// Each open port's receive generation and file.
+    ports: HashMap<u16, OpenPort>,
     next_generation: u32,
     /// Ports whose multishot receive ended and must be armed again.
     rearm: Vec<u16>,
     /// Receive completions taken off the ring while waiting for sends.
     held: VecDeque<Completion>,
-    /// Headers of the sends in flight, one per send buffer.
-    send_scratch: MsgScratch,
-    /// Copies of the datagrams being sent: a send owns its buffer until its completion,
-    /// so nothing the kernel may still read is ever borrowed from the caller.
-    send_buffers: Vec<Box<[u8]>>,
-    /// Send buffers not in flight.
-    free_send_buffers: Vec<u16>,
+    /// Copies of the datagrams being sent and their addresses, owned by each send
+    /// until its completion.
+    send_slots: SendSlots,
     counters: IoCounters,
 }
 
@@ -141,20 +152,18 @@ impl UringIo {
         let (mut ring, buffers) = setup::ring_with_buffers()?;
         let recv_header = RecvHeader::new();
         setup::check_multishot_recv(&mut ring, &recv_header)?;
+        let files = FixedFiles::register(&ring);
         Ok(Self {
             ring,
             buffers,
             recv_header,
             sockets: SocketTable::default(),
-            generations: HashMap::new(),
+            files,
+            ports: HashMap::new(),
             next_generation: 0,
             rearm: Vec::new(),
             held: VecDeque::with_capacity(usize::from(RECV_BUFFERS) + COMPLETIONS_PER_PASS),
-            send_scratch: MsgScratch::new(usize::from(SEND_BUFFERS)),
-            send_buffers: (0..SEND_BUFFERS)
-                .map(|_| vec![0u8; OUT_DATAGRAM_CAPACITY].into_boxed_slice())
-                .collect(),
-            free_send_buffers: (0..SEND_BUFFERS).rev().collect(),
+            send_slots: SendSlots::new(SEND_BUFFERS, OUT_DATAGRAM_CAPACITY),
             counters: IoCounters::default(),
         })
     }
@@ -162,12 +171,14 @@ impl UringIo {
     pub(crate) fn bind(&mut self, addr: SocketAddr) -> io::Result<SocketAddr> {
         let (socket, local) = self.sockets.open(addr)?;
         let port = local.port();
+        let file = self.files.install(&self.ring, socket.as_raw_fd());
         self.sockets.insert(port, socket);
         let generation = self.next_generation;
         self.next_generation = self.next_generation.wrapping_add(1);
-        self.generations.insert(port, generation);
+        self.ports.insert(port, OpenPort { generation, file });
         if let Err(err) = self.arm(port).and_then(|()| self.ring.submit().map(drop)) {
-            self.generations.remove(&port);
+            self.ports.remove(&port);
+            self.files.remove(&self.ring, file);
             self.sockets.remove(port);
             return Err(err);
         }
@@ -176,14 +187,18 @@ impl UringIo {
 
     /// Queues the multishot receive of `port`'s socket.
     fn arm(&mut self, port: u16) -> io::Result<()> {
-        let (Some(fd), Some(&generation)) = (self.sockets.fd(port), self.generations.get(&port))
-        else {
+        let Some(&OpenPort { generation, file }) = self.ports.get(&port) else {
             return Ok(());
         };
-        let entry =
-            opcode::RecvMsgMulti::new(types::Fd(fd), self.recv_header.as_ptr(), BUFFER_GROUP)
-                .build()
-                .user_data(Token::Recv { port, generation }.encode());
+        let header = self.recv_header.as_ptr();
+        let entry = match file {
+            FileRef::Fixed(index) => {
+                opcode::RecvMsgMulti::new(types::Fixed(index), header, BUFFER_GROUP)
+            }
+            FileRef::Raw(fd) => opcode::RecvMsgMulti::new(types::Fd(fd), header, BUFFER_GROUP),
+        }
+        .build()
+        .user_data(Token::Recv { port, generation }.encode());
         self.push(&entry)
     }
 
@@ -191,10 +206,10 @@ impl UringIo {
     fn push(&mut self, entry: &io_uring::squeue::Entry) -> io::Result<()> {
         loop {
             // SAFETY: every entry pushed here points at memory that outlives its
-            // operation: the receive header lives as long as the ring; a send's header,
-            // address and bytes live in its send buffer slot, which is not reused before
-            // the send's completion has been taken; sockets are closed only after their
-            // receive is cancelled, and a send holds its own reference to its socket.
+            // operation: the receive header lives as long as the ring; a send's address
+            // and bytes live in its send slot, which is not reused before the send's
+            // completion has been taken; sockets are closed only after their receive is
+            // cancelled, and a send holds its own reference to its socket.
             if unsafe { self.ring.submission().push(entry) }.is_ok() {
                 return Ok(());
             }
@@ -203,7 +218,7 @@ impl UringIo {
     }
 
     pub(crate) fn close(&mut self, local_port: u16) {
-        let Some(generation) = self.generations.remove(&local_port) else {
+        let Some(OpenPort { generation, file }) = self.ports.remove(&local_port) else {
             return;
         };
         let target = Token::Recv {
@@ -229,6 +244,7 @@ impl UringIo {
                 }
             }
         }
+        self.files.remove(&self.ring, file);
         self.sockets.remove(local_port);
         self.rearm.retain(|&port| port != local_port);
     }

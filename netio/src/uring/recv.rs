@@ -111,7 +111,10 @@ impl UringIo {
         let Token::Recv { port, generation } = Token::decode(completion.user_data) else {
             return false;
         };
-        let current = self.generations.get(&port) == Some(&generation);
+        let current = self
+            .ports
+            .get(&port)
+            .is_some_and(|open| open.generation == generation);
         if current && !cqueue::more(completion.flags) {
             self.rearm.push(port);
         }

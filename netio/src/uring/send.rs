@@ -1,13 +1,14 @@
 //! The send half of the io_uring backend: each datagram of an outbox is copied into a
-//! send buffer of the backend's and becomes a `SendMsg` entry; the call returns once
-//! every one has completed, so the report is exact.
+//! send slot of the backend's and becomes a `Send` entry with a destination address
+//! (`sendto`, not `sendmsg`: the kernel then copies no `msghdr` or `iovec` per datagram);
+//! the call returns once every one has completed, so the report is exact.
 
 use std::io;
-use std::os::fd::RawFd;
 
 use io_uring::{opcode, types};
 use medianode_dataplane::conference::{OutDatagram, Outbox};
 
+use super::fixed_files::FileRef;
 use super::user_data::Token;
 use super::UringIo;
 use crate::counters::SendReport;
@@ -17,33 +18,33 @@ impl UringIo {
     pub(crate) fn send_outbox(&mut self, outbox: &Outbox) -> io::Result<SendReport> {
         let sent_before = self.counters.sent;
         let failed_before = self.counters.send_failed;
-        let mut last: Option<(u16, Option<RawFd>)> = None;
+        let mut last: Option<(u16, Option<FileRef>)> = None;
         for datagram in outbox.datagrams() {
             let port = datagram.local_port();
-            let fd = match last {
-                Some((last_port, fd)) if last_port == port => fd,
+            let file = match last {
+                Some((last_port, file)) if last_port == port => file,
                 _ => {
-                    let fd = self.sockets.fd(port);
-                    last = Some((port, fd));
-                    fd
+                    let file = self.ports.get(&port).map(|open| open.file);
+                    last = Some((port, file));
+                    file
                 }
             };
-            let Some(fd) = fd else {
+            let Some(file) = file else {
                 self.counters.send_failed += 1;
                 continue;
             };
             let slot = loop {
-                if let Some(slot) = self.free_send_buffers.pop() {
+                if let Some(slot) = self.send_slots.take() {
                     break slot;
                 }
                 self.wait_for_send()?;
             };
-            if !self.queue_send(fd, slot, datagram)? {
-                self.free_send_buffers.push(slot);
+            if !self.queue_send(file, slot, datagram)? {
+                self.send_slots.give_back(slot);
                 self.counters.send_failed += 1;
             }
         }
-        while self.free_send_buffers.len() < self.send_buffers.len() {
+        while !self.send_slots.all_free() {
             self.wait_for_send()?;
         }
         Ok(SendReport {
@@ -52,28 +53,27 @@ impl UringIo {
         })
     }
 
-    /// Copies `datagram` into send buffer `slot` and queues its send on `fd`; false if it
+    /// Copies `datagram` into send slot `slot` and queues its send on `file`; false if it
     /// does not fit.
-    fn queue_send(&mut self, fd: RawFd, slot: u16, datagram: &OutDatagram) -> io::Result<bool> {
-        let bytes = datagram.bytes();
-        let Some(buffer) = self.send_buffers.get_mut(usize::from(slot)) else {
-            return Ok(false);
-        };
-        let Some(copy) = buffer.get_mut(..bytes.len()) else {
-            return Ok(false);
-        };
-        copy.copy_from_slice(bytes);
-        let copy: &[u8] = copy;
-        let Some(header) =
-            self.send_scratch
-                .prepare_one(usize::from(slot), copy, datagram.destination())
+    fn queue_send(&mut self, file: FileRef, slot: u16, datagram: &OutDatagram) -> io::Result<bool> {
+        let Some(prepared) =
+            self.send_slots
+                .prepare(slot, datagram.bytes(), datagram.destination())
         else {
             return Ok(false);
         };
-        let entry = opcode::SendMsg::new(types::Fd(fd), header)
-            .flags(libc::MSG_DONTWAIT as u32)
-            .build()
-            .user_data(Token::Send { slot }.encode());
+        let entry = match file {
+            FileRef::Fixed(index) => {
+                opcode::Send::new(types::Fixed(index), prepared.bytes, prepared.len)
+            }
+            FileRef::Raw(fd) => opcode::Send::new(types::Fd(fd), prepared.bytes, prepared.len),
+        }
+        .dest_addr(prepared.addr)
+        .dest_addr_len(prepared.addr_len)
+        // A full socket buffer fails the send at once instead of parking it in the ring.
+        .flags(libc::MSG_DONTWAIT)
+        .build()
+        .user_data(Token::Send { slot }.encode());
         self.push(&entry)?;
         Ok(true)
     }
@@ -90,7 +90,7 @@ impl UringIo {
         Ok(())
     }
 
-    /// Books the completion of the send from buffer `slot` and frees the buffer.
+    /// Books the completion of the send from slot `slot` and frees the slot.
     pub(super) fn sent(&mut self, slot: u16, result: i32) {
         if result >= 0 {
             self.counters.sent += 1;
@@ -100,8 +100,6 @@ impl UringIo {
                 self.counters.icmp_errors += 1;
             }
         }
-        if usize::from(slot) < self.send_buffers.len() {
-            self.free_send_buffers.push(slot);
-        }
+        self.send_slots.give_back(slot);
     }
 }
