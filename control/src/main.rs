@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
@@ -111,9 +111,72 @@ fn main() -> ExitCode {
         };
         tracing::info!(signal = name, "stopping");
     }
-    node.shutdown();
-    tracing::info!("medianode stopped cleanly");
-    ExitCode::SUCCESS
+    match stop_within(node, SHUTDOWN_GRACE, &mut signals) {
+        Stopped::Cleanly => {
+            tracing::info!("medianode stopped cleanly");
+            ExitCode::SUCCESS
+        }
+        Stopped::GraceOver => {
+            tracing::error!(
+                grace_s = SHUTDOWN_GRACE.as_secs(),
+                "the node did not stop in time (a core or the SIP thread is stuck); exiting anyway"
+            );
+            ExitCode::FAILURE
+        }
+        Stopped::SecondSignal => {
+            tracing::warn!("second signal while stopping; exiting without waiting");
+            ExitCode::FAILURE
+        }
+        Stopped::Panicked => {
+            tracing::error!("stopping the node panicked");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// How long a stop may take before the process exits without it.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// How [`stop_within`] ended.
+enum Stopped {
+    /// Every thread of the node ended.
+    Cleanly,
+    /// The grace period passed first.
+    GraceOver,
+    /// Another SIGINT or SIGTERM came first.
+    SecondSignal,
+    /// The shutdown thread panicked.
+    Panicked,
+}
+
+/// Stops `node` on a thread of its own so that a stuck core (or a second Ctrl-C) cannot
+/// keep the process alive: returning from `main` ends the process whatever still runs.
+fn stop_within(node: Node, grace: Duration, signals: &mut Signals) -> Stopped {
+    let (done_tx, done_rx) = mpsc::channel();
+    let stopper = std::thread::Builder::new()
+        .name("shutdown".to_owned())
+        .spawn(move || {
+            node.shutdown();
+            let _ = done_tx.send(());
+        });
+    if let Err(error) = stopper {
+        tracing::error!(%error, "cannot start the shutdown thread");
+        return Stopped::GraceOver;
+    }
+    let deadline = std::time::Instant::now() + grace;
+    loop {
+        match done_rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(()) => return Stopped::Cleanly,
+            Err(mpsc::RecvTimeoutError::Disconnected) => return Stopped::Panicked,
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+        }
+        if signals.pending().next().is_some() {
+            return Stopped::SecondSignal;
+        }
+        if std::time::Instant::now() >= deadline {
+            return Stopped::GraceOver;
+        }
+    }
 }
 
 /// `medianode demo`: the node, the replay of generated talkers against it, a summary line
