@@ -67,6 +67,26 @@ impl Direction {
         self.master.mki().map_or(0, |m| m.len())
     }
 
+    /// The slot and stream of sending SSRC `ssrc`, created on first use when any SSRC may
+    /// send with this key, refused when only claimed SSRCs may.
+    pub(crate) fn sender_stream(
+        &mut self,
+        ssrc: u32,
+    ) -> Result<(usize, &mut StreamContext), SrtpError> {
+        let slot = match (self.streams.slot(ssrc), self.admission) {
+            (Some(slot), _) => slot,
+            (None, SenderAdmission::AnySsrc) => self
+                .streams
+                .insert(ssrc, StreamContext::new(self.window, 0))?,
+            (None, SenderAdmission::ClaimedOnly) => return Err(SrtpError::UnknownSenderSsrc(ssrc)),
+        };
+        let stream = self
+            .streams
+            .get_mut(slot)
+            .ok_or(SrtpError::UnknownSenderSsrc(ssrc))?;
+        Ok((slot, stream))
+    }
+
     /// Keys for `kind` valid at packet (or SRTCP) `index`, re-derived when the
     /// key-derivation rate says `index` is in a new period. With rate 0 this is free.
     pub(crate) fn keys_at(&mut self, kind: PacketKind, index: u64) -> &SessionKeys {

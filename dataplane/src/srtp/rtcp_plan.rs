@@ -2,7 +2,7 @@
 //! E flag and 31-bit SRTCP index, MKI, tag) and RFC 7714 sec. 9 for GCM (tag before the
 //! E/index word, which is additional data); plus the commit for received packets.
 
-use super::direction::{Direction, SenderAdmission};
+use super::direction::Direction;
 use super::error::SrtpError;
 use super::header::{be32, parse_rtcp, RTCP_CLEAR_LEN};
 use super::plan::{check_capacity, checked_len, PacketPlan};
@@ -34,18 +34,7 @@ fn try_plan_protect(
     check_capacity(needed, storage.len())?;
     dir.usage.check(true)?;
 
-    let window = dir.window;
-    let slot = match (dir.streams.slot(ssrc), dir.admission) {
-        (Some(slot), _) => slot,
-        (None, SenderAdmission::AnySsrc) => {
-            dir.streams.insert(ssrc, StreamContext::new(window, 0))?
-        }
-        (None, SenderAdmission::ClaimedOnly) => return Err(SrtpError::UnknownSenderSsrc(ssrc)),
-    };
-    let stream = dir
-        .streams
-        .get_mut(slot)
-        .ok_or(SrtpError::UnknownSenderSsrc(ssrc))?;
+    let (slot, stream) = dir.sender_stream(ssrc)?;
     let index = stream.take_srtcp_index()?;
     dir.usage.charge(true);
 

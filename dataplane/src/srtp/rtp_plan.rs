@@ -2,7 +2,7 @@
 //! find the stream, settle the packet index, lay out MKI and tag; and, for received packets
 //! that authenticated, the commit that moves the stream's state forward.
 
-use super::direction::{Direction, SenderAdmission};
+use super::direction::Direction;
 use super::error::SrtpError;
 use super::header::parse_rtp;
 use super::plan::{check_capacity, checked_len, PacketPlan};
@@ -32,20 +32,7 @@ fn try_plan_protect(
     check_capacity(needed, storage.len())?;
     dir.usage.check(false)?;
 
-    let window = dir.window;
-    let slot = match (dir.streams.slot(header.ssrc), dir.admission) {
-        (Some(slot), _) => slot,
-        (None, SenderAdmission::AnySsrc) => dir
-            .streams
-            .insert(header.ssrc, StreamContext::new(window, 0))?,
-        (None, SenderAdmission::ClaimedOnly) => {
-            return Err(SrtpError::UnknownSenderSsrc(header.ssrc))
-        }
-    };
-    let stream = dir
-        .streams
-        .get_mut(slot)
-        .ok_or(SrtpError::UnknownSenderSsrc(header.ssrc))?;
+    let (slot, stream) = dir.sender_stream(header.ssrc)?;
     let index = stream.rtp.estimate(header.sequence)?;
     stream.rtp_seen.check(index)?;
     stream.rtp_seen.record(index);
