@@ -218,3 +218,49 @@ fn four_full_scale_talkers_do_not_wrap() {
         }
     }
 }
+
+#[test]
+fn a_selected_talker_that_falls_silent_hears_the_shared_mix_until_it_speaks_again() {
+    let a = Tone::new(400.0, 8000.0);
+    let b = Tone::new(700.0, 6000.0);
+    let mut conf = Conference::new(SelectionPolicy::loudest(3));
+    conf.add_talker(1, Talker::new(Codec::Opus, a, 0xa));
+    conf.add_talker(2, Talker::new(Codec::Opus, b, 0xb));
+    conf.add_listener(3, Codec::Opus);
+    conf.run(50);
+    // Talker 2 pauses: the selection holds it, but after the hangover it leaves the mix.
+    if let Some(talker) = conf.talkers.get_mut(&LegId(2)) {
+        talker.tone = Tone::new(700.0, 0.0);
+    }
+    conf.run(20);
+    assert!(
+        conf.mixer.is_selected(LegId(2)),
+        "the hold keeps the pausing talker"
+    );
+    let kinds =
+        |conf: &Conference, leg: u32| *conf.receivers[&LegId(leg)].kinds.last().expect("packets");
+    assert_eq!(kinds(&conf, 1), OutputKind::MixMinus(LegId(1)));
+    assert_eq!(
+        kinds(&conf, 2),
+        OutputKind::Shared,
+        "silent: the shared mix"
+    );
+    let before = conf.mixer.counters();
+    conf.run(10);
+    let after = conf.mixer.counters();
+    assert_eq!(
+        after.mix_minus_encodes - before.mix_minus_encodes,
+        10,
+        "only the speaking talker's mix-minus is encoded"
+    );
+    assert_tones("silent talker", conf.heard(2, WINDOW), 48_000, &[a], &[b]);
+
+    // It speaks again: back in the mix within a few ticks, and the other talker hears it.
+    if let Some(talker) = conf.talkers.get_mut(&LegId(2)) {
+        talker.tone = b;
+    }
+    conf.run(5);
+    assert_eq!(kinds(&conf, 2), OutputKind::MixMinus(LegId(2)));
+    conf.run(25);
+    assert_tones("first talker", conf.heard(1, WINDOW), 48_000, &[b], &[a]);
+}

@@ -60,6 +60,7 @@ impl MediaCore {
                 .set_policy(policy, now, &mut self.scratch.changes);
         }
         self.apply_selection(slot, now, false);
+        self.mixer_policy(slot, policy, now);
         Ok(())
     }
 
@@ -113,6 +114,15 @@ impl MediaCore {
         };
         conf.selector.add(id);
         leg.selected = conf.selector.is_selected(id);
+        if let Err(error) = self.join_mixer(conference_slot, &leg, now) {
+            if let Some(conf) = self.conferences.get_mut(conference_slot) {
+                conf.selector.remove(id);
+            }
+            return Err(error);
+        }
+        let Some(conf) = self.conferences.get_mut(conference_slot) else {
+            return Err(ConferenceError::UnknownConference(conference));
+        };
         let handle = self.legs.insert(leg);
         conf.legs.push(handle);
         self.leg_slots.insert(id, handle.slot);
@@ -146,6 +156,31 @@ impl MediaCore {
         Ok(())
     }
 
+    /// Replaces a leg's configuration in place: the same id, conference and local port
+    /// (`config.local_port` is ignored), e.g. a remote address and key learned from an
+    /// answer after the leg's address went into an offer. `config` is validated first; on
+    /// an error from validation nothing changes.
+    pub fn replace_leg(
+        &mut self,
+        id: LegId,
+        mut config: LegConfig,
+        now: Instant,
+    ) -> Result<(), ConferenceError> {
+        let slot = *self
+            .leg_slots
+            .get(&id)
+            .ok_or(ConferenceError::UnknownLeg(id))?;
+        let (conference, port) = self
+            .legs
+            .get(slot)
+            .map(|leg| (leg.conference, leg.local_port))
+            .ok_or(ConferenceError::UnknownLeg(id))?;
+        config.local_port = port;
+        config.validate()?;
+        self.remove_leg(id, now)?;
+        self.add_leg(conference, id, config, now)
+    }
+
     /// Takes a leg out of every table; returns its conference slot and whether its talker
     /// was selected.
     fn detach_leg(&mut self, slot: u32) -> (u32, bool) {
@@ -156,6 +191,7 @@ impl MediaCore {
         if let Some(entry) = self.ports.get_mut(usize::from(leg.local_port)) {
             *entry = NO_LEG;
         }
+        self.leave_mixer(leg.conference_slot, leg.id, leg.receive);
         let mut was_selected = false;
         if let Some(conference) = self.conferences.get_mut(leg.conference_slot) {
             conference.legs.retain(|h| h.slot != slot);
@@ -168,5 +204,72 @@ impl MediaCore {
             }
         }
         (leg.conference_slot, was_selected)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conference::{Codec, CoreConfig, PayloadTypes};
+
+    fn pcma() -> PayloadTypes {
+        PayloadTypes::single(8, Codec::Pcma).unwrap()
+    }
+
+    #[test]
+    fn a_replaced_leg_keeps_its_id_and_port_and_takes_the_new_remote() {
+        let now = Instant::now();
+        let mut core = MediaCore::new(CoreConfig::default(), now);
+        core.create_conference(ConferenceId(1), SelectionPolicy::loudest(3))
+            .unwrap();
+        core.add_leg(
+            ConferenceId(1),
+            LegId(7),
+            LegConfig::new(20_000, pcma()),
+            now,
+        )
+        .unwrap();
+        assert_eq!(core.leg_stats(LegId(7)).unwrap().remote, None);
+        let remote = "127.0.0.1:40000".parse().unwrap();
+        let changed = LegConfig::new(1, pcma()).with_remote(remote);
+        core.replace_leg(LegId(7), changed, now).unwrap();
+        let stats = core.leg_stats(LegId(7)).unwrap();
+        assert_eq!(stats.local_port, 20_000);
+        assert_eq!(stats.remote, Some(remote));
+        assert_eq!(stats.conference, ConferenceId(1));
+        // The port still belongs to the leg: another leg cannot take it.
+        assert_eq!(
+            core.add_leg(
+                ConferenceId(1),
+                LegId(8),
+                LegConfig::new(20_000, pcma()),
+                now
+            ),
+            Err(ConferenceError::DuplicateLocalPort(20_000))
+        );
+    }
+
+    #[test]
+    fn an_invalid_or_unknown_replacement_changes_nothing() {
+        let now = Instant::now();
+        let mut core = MediaCore::new(CoreConfig::default(), now);
+        core.create_conference(ConferenceId(1), SelectionPolicy::loudest(3))
+            .unwrap();
+        core.add_leg(
+            ConferenceId(1),
+            LegId(7),
+            LegConfig::new(20_000, pcma()),
+            now,
+        )
+        .unwrap();
+        assert_eq!(
+            core.replace_leg(LegId(9), LegConfig::new(1, pcma()), now),
+            Err(ConferenceError::UnknownLeg(LegId(9)))
+        );
+        let mut invalid = LegConfig::new(1, pcma());
+        invalid.audio_level_ext_id = Some(0);
+        assert!(core.replace_leg(LegId(7), invalid, now).is_err());
+        let stats = core.leg_stats(LegId(7)).unwrap();
+        assert_eq!(stats.local_port, 20_000);
     }
 }

@@ -1,5 +1,7 @@
 //! One conference as its core keeps it: its legs and its talker selection.
 
+use super::mixing::MixState;
+use super::recording_tap::RecordingTap;
 use super::slab::SlotHandle;
 use super::{ConferenceId, LegId, LoudestN, SelectionPolicy};
 
@@ -14,6 +16,10 @@ pub(crate) struct Conference {
     pub(crate) tick_scheduled: bool,
     /// The batch that last observed a level here (to tick each conference once a batch).
     pub(crate) observed_in_batch: u64,
+    /// The mixer, while any leg receives the mix.
+    pub(crate) mixer: Option<Box<MixState>>,
+    /// The recording tapping the mix, if one runs.
+    pub(crate) recording: Option<RecordingTap>,
 }
 
 /// A snapshot of one conference.
@@ -28,6 +34,8 @@ pub struct ConferenceSnapshot {
     pub legs: Vec<LegId>,
     /// Its selected talkers, by ascending id.
     pub talkers: Vec<LegId>,
+    /// Whether it mixes (some leg receives the mix).
+    pub mixing: bool,
 }
 
 impl Conference {
@@ -38,6 +46,8 @@ impl Conference {
             selector: LoudestN::new(policy),
             tick_scheduled: false,
             observed_in_batch: 0,
+            mixer: None,
+            recording: None,
         }
     }
 

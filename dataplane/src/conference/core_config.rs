@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::RateLimit;
+use crate::mixer::MixerConfig;
 
 /// Defaults and tunables of a [`MediaCore`](super::MediaCore).
 #[derive(Debug, Clone)]
@@ -34,6 +35,9 @@ pub struct CoreConfig {
     /// Most events held for [`MediaCore::poll_event`](super::MediaCore::poll_event); older
     /// ones are kept, newer ones dropped and counted beyond it.
     pub max_queued_events: usize,
+    /// How conferences with legs receiving the mix mix (jitter buffers, Opus settings);
+    /// each conference's own policy replaces the selection here.
+    pub mix: MixerConfig,
 }
 
 impl Default for CoreConfig {
@@ -51,6 +55,7 @@ impl Default for CoreConfig {
             cname: String::from("medianode"),
             seed: 0x6d65_6469_616e_6f64,
             max_queued_events: 4096,
+            mix: MixerConfig::default(),
         }
     }
 }

@@ -15,13 +15,14 @@ use super::{DropReason, Outbox};
 use crate::srtp::{PacketBuffer, MAX_OVERHEAD};
 
 impl MediaCore {
-    /// Runs every deadline due at `now`; receiver reports go into `outbox`.
+    /// Runs every deadline due at `now`; receiver reports and the mix go into `outbox`.
     pub fn handle_timeout(&mut self, now: Instant, outbox: &mut Outbox) {
         while let Some(timer) = self.timers.pop_due(now) {
             match timer {
                 TimerKind::Media(handle) => self.media_deadline(handle, now),
                 TimerKind::Rtcp(handle) => self.report_deadline(handle, now, outbox),
                 TimerKind::Selection(handle) => self.selection_deadline(handle, now),
+                TimerKind::Mix(handle) => self.mix_deadline(handle, now, outbox),
             }
         }
     }

@@ -3,6 +3,7 @@
 use core::fmt;
 
 use super::{ConferenceId, LegId, ParticipantId};
+use crate::mixer::MixerError;
 
 /// A command the core refused; the core's state is unchanged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +46,17 @@ pub enum ConferenceError {
     InvalidRateLimit,
     /// A media timeout of zero.
     InvalidMediaTimeout,
+    /// A leg asked for the mix under end-to-end SRTP, whose media the core cannot decrypt
+    /// or encrypt.
+    MixNeedsClearMedia,
+    /// A leg asked for the mix but carries no codec the mixer handles (Opus, PCMU, PCMA).
+    NoMixableCodec,
+    /// The conference's mixer refused the leg.
+    Mixer(MixerError),
+    /// The conference is already being recorded.
+    AlreadyRecording(ConferenceId),
+    /// The conference is not being recorded.
+    NotRecording(ConferenceId),
 }
 
 impl fmt::Display for ConferenceError {
@@ -72,6 +84,15 @@ impl fmt::Display for ConferenceError {
             Self::InvalidExtensionId(id) => write!(f, "header extension id {id} is reserved"),
             Self::InvalidRateLimit => f.write_str("rate limit must allow at least one packet"),
             Self::InvalidMediaTimeout => f.write_str("media timeout must be longer than zero"),
+            Self::MixNeedsClearMedia => {
+                f.write_str("an end-to-end encrypted leg cannot receive the mix")
+            }
+            Self::NoMixableCodec => {
+                f.write_str("receiving the mix needs an Opus, PCMU or PCMA payload type")
+            }
+            Self::Mixer(e) => write!(f, "mixer: {e}"),
+            Self::AlreadyRecording(id) => write!(f, "{id} is already being recorded"),
+            Self::NotRecording(id) => write!(f, "{id} is not being recorded"),
         }
     }
 }

@@ -102,7 +102,7 @@ impl MediaCore {
             }
         }
         self.tick_observed(now);
-        self.route(datagrams, outbox);
+        self.route(now, datagrams, outbox);
     }
 
     /// Counts a dropped datagram against the core and (if known) its leg.

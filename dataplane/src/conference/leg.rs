@@ -5,9 +5,11 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use super::counters::LegTraffic;
+use super::leg_config::mixable_codec;
 use super::rtcp_termination::RtcpTermination;
 use super::token_bucket::TokenBucket;
-use super::{ConferenceId, LegId, MediaMode, ParticipantId, PayloadTypes, RateLimit};
+use super::{ConferenceId, LegId, MediaMode, ParticipantId, PayloadTypes, RateLimit, Receive};
+use crate::mixer::MixLegConfig;
 use crate::receive_stats::ReceiveStats;
 use crate::srtp::SrtpSession;
 
@@ -74,6 +76,25 @@ pub(crate) struct Leg {
     /// Whether its participant focuses on another conference (it then receives nothing).
     pub(crate) suppressed: bool,
     pub(crate) traffic: LegTraffic,
+    /// Forwarded streams or the mix.
+    pub(crate) receive: Receive,
+    /// How the leg joins its conference's mixer; `None` when it cannot (end-to-end, or no
+    /// codec the mixer handles).
+    pub(crate) mix: Option<MixLegConfig>,
+    /// The RTP stream the mix reaches this leg in, from its first mix packet on.
+    pub(crate) mix_rtp: Option<MixRtp>,
+}
+
+/// Sequence numbers and timestamps of the one stream a mix leg receives. It is the leg's
+/// own, under the SSRC of the core's RTCP to it ([`Leg::rtcp_ssrc`]), so that it stays
+/// one continuous stream (and its sender reports describe it) whichever mixer output the
+/// leg hears: the shared mix, or its own mix-minus while it is a selected talker.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MixRtp {
+    /// The next packet's sequence number.
+    pub(crate) next_seq: u16,
+    /// The timestamp of the mixer's first tick.
+    pub(crate) timestamp_base: u32,
 }
 
 /// Settings a leg is built from, beyond its [`super::LegConfig`].
@@ -90,6 +111,7 @@ pub(crate) struct LegSetup {
 
 impl Leg {
     pub(crate) fn new(config: super::LegConfig, setup: LegSetup) -> Self {
+        let mix = mix_leg_config(&config);
         Self {
             id: setup.id,
             conference: setup.conference,
@@ -112,6 +134,9 @@ impl Leg {
             selected: false,
             suppressed: setup.suppressed,
             traffic: LegTraffic::default(),
+            receive: config.receive,
+            mix,
+            mix_rtp: None,
         }
     }
 
@@ -154,6 +179,7 @@ impl Leg {
             selected: self.selected,
             suppressed: self.suppressed,
             media_timed_out: self.timed_out,
+            receive: self.receive,
         }
     }
 }
@@ -208,4 +234,30 @@ pub struct LegStats {
     pub suppressed: bool,
     /// Whether its media has timed out (and not resumed).
     pub media_timed_out: bool,
+    /// Whether it receives the forwarded streams or the mix.
+    pub receive: Receive,
+}
+
+/// The mixer's view of a leg: its first mixable codec, its telephone-events and level
+/// extension; a leg that only talks into the mix is added talk-only.
+fn mix_leg_config(config: &super::LegConfig) -> Option<MixLegConfig> {
+    if config.media.is_end_to_end() {
+        return None;
+    }
+    let (payload_type, codec) = mixable_codec(&config.payload_types)?;
+    let mut mix = MixLegConfig::new(codec, payload_type);
+    let events = config
+        .payload_types
+        .iter()
+        .find(|(pt, c)| c.is_telephone_event() && *pt != payload_type);
+    if let Some((pt, _)) = events {
+        mix = mix.with_telephone_event(pt);
+    }
+    if let Some(id) = config.audio_level_ext_id {
+        mix = mix.with_audio_level(id);
+    }
+    if config.receive == Receive::Streams {
+        mix = mix.talk_only();
+    }
+    Some(mix)
 }

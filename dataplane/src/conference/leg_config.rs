@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use super::{ConferenceError, ParticipantId, PayloadTypes};
+use super::{Codec, ConferenceError, ParticipantId, PayloadTypes};
 use crate::srtp::SrtpPolicy;
 
 /// How a leg's media is protected on the wire.
@@ -40,6 +40,17 @@ impl MediaMode {
     pub fn is_end_to_end(&self) -> bool {
         matches!(self, Self::SrtpEndToEnd)
     }
+}
+
+/// What a leg receives from its conference.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Receive {
+    /// The selected talkers' streams, forwarded as they arrived (WebRTC-style endpoints).
+    #[default]
+    Streams,
+    /// One stream: the conference mix (minus its own voice while it is a selected talker),
+    /// for endpoints that take one stream. Telephone-events still reach it unmixed.
+    Mix,
 }
 
 /// A token-bucket packet-rate limit: `packets_per_second` on average, up to `burst` at
@@ -84,6 +95,8 @@ pub struct LegConfig {
     pub rate_limit: Option<RateLimit>,
     /// Overrides the core's default media timeout.
     pub media_timeout: Option<Duration>,
+    /// Forwarded streams or the mix.
+    pub receive: Receive,
 }
 
 impl LegConfig {
@@ -99,6 +112,7 @@ impl LegConfig {
             participant: None,
             rate_limit: None,
             media_timeout: None,
+            receive: Receive::Streams,
         }
     }
 
@@ -138,6 +152,12 @@ impl LegConfig {
         self
     }
 
+    /// Receiving the mix or the streams.
+    pub fn with_receive(mut self, receive: Receive) -> Self {
+        self.receive = receive;
+        self
+    }
+
     /// Checks what the types alone cannot: port, extension id, overrides.
     pub fn validate(&self) -> Result<(), ConferenceError> {
         if self.local_port == 0 {
@@ -152,6 +172,21 @@ impl LegConfig {
         if self.media_timeout == Some(Duration::ZERO) {
             return Err(ConferenceError::InvalidMediaTimeout);
         }
+        if self.receive == Receive::Mix {
+            if self.media.is_end_to_end() {
+                return Err(ConferenceError::MixNeedsClearMedia);
+            }
+            if mixable_codec(&self.payload_types).is_none() {
+                return Err(ConferenceError::NoMixableCodec);
+            }
+        }
         Ok(())
     }
+}
+
+/// The leg's first audio codec the mixer decodes and encodes, with its payload type.
+pub(crate) fn mixable_codec(payload_types: &PayloadTypes) -> Option<(u8, Codec)> {
+    payload_types
+        .iter()
+        .find(|(_, codec)| matches!(codec, Codec::Opus | Codec::Pcmu | Codec::Pcma))
 }

@@ -13,6 +13,8 @@ use super::counters::CoreCounters;
 use super::events::EventQueue;
 use super::leg::Leg;
 use super::level::PCM_SCRATCH_SAMPLES;
+use super::mixing::MixingCounters;
+use super::recording_tap::RecordedQueue;
 use super::rng::Xorshift;
 use super::slab::Slab;
 use super::timers::{TimerKind, TimerQueue};
@@ -66,6 +68,10 @@ pub struct MediaCore {
     pub(super) scratch: Scratch,
     /// Number of the current batch.
     pub(super) batch: u64,
+    /// Mixing ticks and packets, plus what stopped mixers and departed legs counted.
+    pub(super) mix_totals: MixingCounters,
+    /// Recorded mix frames waiting for the I/O shell.
+    pub(super) recorded: RecordedQueue,
 }
 
 impl MediaCore {
@@ -93,6 +99,8 @@ impl MediaCore {
                 pcm: vec![0; PCM_SCRATCH_SAMPLES],
             },
             batch: 0,
+            mix_totals: MixingCounters::default(),
+            recorded: RecordedQueue::default(),
         }
     }
 

@@ -13,6 +13,11 @@
 //! conference's other legs, protected per destination for hop-by-hop legs. RTCP of plain
 //! and hop-by-hop legs is terminated per leg, end-to-end RTCP is forwarded.
 //!
+//! Legs that take one stream ([`Receive::Mix`]) hear the conference's mixer instead of
+//! forwarded packets: the selected talkers' audio feeds it, it ticks every 20 ms on the
+//! core's deadlines, and its outputs go out as RTP streams of their own (`mixing`). A
+//! recording taps the same mix (`recording_tap`).
+//!
 //! ```
 //! use std::net::SocketAddr;
 //! use std::time::Instant;
@@ -63,7 +68,9 @@ mod leg_config;
 mod level;
 mod loudest;
 mod media_core;
+mod mixing;
 mod outbox;
+mod recording_tap;
 mod rng;
 mod routing;
 mod rtcp_termination;
@@ -81,7 +88,9 @@ pub use error::ConferenceError;
 pub use events::CoreEvent;
 pub use ids::{ConferenceId, LegId, ParticipantId};
 pub use leg::LegStats;
-pub use leg_config::{LegConfig, MediaMode, RateLimit};
+pub use leg_config::{LegConfig, MediaMode, RateLimit, Receive};
 pub use loudest::{LoudestN, SelectionChange, SelectionMode, SelectionPolicy};
 pub use media_core::MediaCore;
+pub use mixing::MixingCounters;
 pub use outbox::{OutDatagram, Outbox, OUT_DATAGRAM_CAPACITY};
+pub use recording_tap::{RecordedFrame, RecordingId};

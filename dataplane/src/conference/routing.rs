@@ -6,18 +6,23 @@
 //! should hear are copied into the outbox back to back, and for a hop-by-hop destination
 //! that run of copies is protected under the destination's key as one batch. Plain and
 //! end-to-end destinations get the bytes as they arrived (end-to-end: ciphertext).
+//!
+//! Selected talkers' audio also feeds the conference's mixer, if it has one (see
+//! `mixing`); legs that receive the mix get only telephone-events from here.
 
 use super::datagram::{InDatagram, Stage};
 use super::leg::LegCrypto;
 use super::media_core::MediaCore;
 use super::outbox::OutboxRefusal;
-use super::{DropReason, Outbox};
+use super::{DropReason, Outbox, Receive};
 use crate::demux::PacketKind;
 use crate::srtp::SrtpError;
+use std::time::Instant;
 
 impl MediaCore {
     pub(super) fn route<B: AsRef<[u8]>>(
         &mut self,
+        now: Instant,
         datagrams: &mut [InDatagram<B>],
         outbox: &mut Outbox,
     ) {
@@ -29,7 +34,7 @@ impl MediaCore {
                     .take_while(|d| d.meta.conference_slot == conference_slot)
                     .count();
             if self.conferences.get(conference_slot).is_some() {
-                self.route_conference(conference_slot, &mut datagrams[start..end], outbox);
+                self.route_conference(now, conference_slot, &mut datagrams[start..end], outbox);
             }
             start = end;
         }
@@ -38,6 +43,7 @@ impl MediaCore {
     /// Routes the datagrams of one conference (all of `run` belongs to it).
     fn route_conference<B: AsRef<[u8]>>(
         &mut self,
+        now: Instant,
         conference_slot: u32,
         run: &mut [InDatagram<B>],
         outbox: &mut Outbox,
@@ -49,6 +55,9 @@ impl MediaCore {
                     .legs
                     .get(datagram.meta.leg_slot)
                     .is_some_and(|leg| leg.selected);
+                if selected && !bypass_selection && datagram.meta.kind == PacketKind::Rtp {
+                    self.feed_mixer(datagram.meta.leg_slot, datagram.bytes(), now);
+                }
                 if bypass_selection || selected {
                     forwarding += 1;
                 } else {
@@ -82,6 +91,9 @@ impl MediaCore {
                 continue;
             };
             let to_end_to_end = leg.crypto.is_end_to_end();
+            // A mix leg hears its talkers in the mix; only telephone-events reach it as
+            // they arrived.
+            let mix_leg = leg.receive == Receive::Mix;
             let first = outbox.len();
             for datagram in run.iter() {
                 let meta = &datagram.meta;
@@ -89,7 +101,12 @@ impl MediaCore {
                     && meta.conference_slot == conference_slot
                     && meta.leg_slot != destination.slot
                     && meta.end_to_end == to_end_to_end
-                    && (to_end_to_end || meta.kind == PacketKind::Rtp);
+                    && (to_end_to_end || meta.kind == PacketKind::Rtp)
+                    && (!mix_leg
+                        || meta.stage
+                            == Stage::Forward {
+                                bypass_selection: true,
+                            });
                 if !eligible {
                     continue;
                 }

@@ -86,6 +86,15 @@ impl<T> Slab<T> {
         entry.value.as_mut()
     }
 
+    /// The value behind `handle`, if its slot still holds that generation.
+    pub(crate) fn get_handle(&self, handle: SlotHandle) -> Option<&T> {
+        let entry = self.entries.get(handle.slot as usize)?;
+        if entry.generation != handle.generation {
+            return None;
+        }
+        entry.value.as_ref()
+    }
+
     /// The handle of the live value in `slot`.
     pub(crate) fn handle(&self, slot: u32) -> Option<SlotHandle> {
         let entry = self.entries.get(slot as usize)?;

@@ -51,6 +51,7 @@ impl MediaCore {
             policy: *conference.selector.policy(),
             legs,
             talkers: conference.talkers(),
+            mixing: conference.mixer.is_some(),
         })
     }
 

@@ -1,5 +1,5 @@
-//! The core's deadlines in one min-heap: media timeouts, RTCP report times and selection
-//! ticks. Entries are not removed when a deadline moves; a popped entry is checked against
+//! The core's deadlines in one min-heap: media timeouts, RTCP report times, selection
+//! and mixing ticks. Entries are not removed when a deadline moves; a popped entry is checked against
 //! its owner's current state (and generation) and re-pushed or forgotten, so moving a
 //! deadline on every packet costs nothing.
 
@@ -18,6 +18,8 @@ pub(crate) enum TimerKind {
     Rtcp(SlotHandle),
     /// A conference's next selection tick.
     Selection(SlotHandle),
+    /// A conference's next mixing tick.
+    Mix(SlotHandle),
 }
 
 #[derive(Debug, Default)]

@@ -4,7 +4,9 @@ use std::time::{Duration, Instant};
 
 use medianode_simd::accumulate;
 
-use super::config::{MixLegConfig, MixerConfig, TICK, TICK_SAMPLES};
+use super::config::{
+    MixLegConfig, MixerConfig, QUIET_HANGOVER_TICKS, SILENCE_LEVEL, TICK, TICK_SAMPLES,
+};
 use super::encoder::OutputEncoder;
 use super::leg::{MixLeg, PUSH_SCRATCH};
 use super::limiter::Limiter;
@@ -19,6 +21,8 @@ struct SharedGroup {
     codec: Codec,
     ptime: Duration,
     output: usize,
+    /// Taps (recordings) that keep it encoded with no leg listening.
+    taps: usize,
 }
 
 /// The sans-IO mixer of one conference.
@@ -36,8 +40,9 @@ struct SharedGroup {
 ///    mix-minus, every other leg the shared mix of its codec and packet time, each through
 ///    a look-ahead limiter and encoded once.
 ///
-/// The returned [`MixedTick`] says which output each leg receives; payloads stay in the
-/// mixer's buffers. After [`Self::add_leg`], ticks do not allocate.
+/// The returned [`MixedTick`] says which output each leg receives (legs added with
+/// [`MixLegConfig::talk_only`] receive none); payloads stay in the mixer's buffers.
+/// After [`Self::add_leg`], ticks do not allocate.
 #[derive(Debug)]
 pub struct ConferenceMixer {
     config: MixerConfig,
@@ -115,6 +120,24 @@ impl ConferenceMixer {
         self.changes
             .reserve((2 * legs).saturating_sub(self.changes.len()));
         Ok(())
+    }
+
+    /// Keeps the shared mix of `config`'s codec and packet time encoded at every tick,
+    /// whether or not a leg listens, and returns its output: a recording taps it there.
+    pub fn add_tap(&mut self, config: MixLegConfig) -> Result<OutputIndex, MixerError> {
+        config.validate()?;
+        let output = self.shared_output(config)?;
+        if let Some(group) = self.shared.iter_mut().find(|g| g.output == output) {
+            group.taps += 1;
+        }
+        Ok(OutputIndex(output))
+    }
+
+    /// Ends one tap of `output` (from [`Self::add_tap`]).
+    pub fn remove_tap(&mut self, output: OutputIndex) {
+        if let Some(group) = self.shared.iter_mut().find(|g| g.output == output.0) {
+            group.taps = group.taps.saturating_sub(1);
+        }
     }
 
     /// Removes a leg; its mix-minus output goes with it.
@@ -230,6 +253,7 @@ impl ConferenceMixer {
             codec: config.codec,
             ptime: config.ptime,
             output: index,
+            taps: 0,
         });
         Ok(index)
     }
@@ -272,17 +296,30 @@ impl ConferenceMixer {
     }
 
     /// Plays every leg out and sums the talkers.
+    ///
+    /// A selected talker that has been silent for [`QUIET_HANGOVER_TICKS`] (a pause, or
+    /// a listener the loudest-N set still holds) leaves the sum: it then hears the shared
+    /// mix, which no longer holds its (silent) voice, and its own mix-minus is not
+    /// encoded. In conversation most selected talkers are silent most of the time, so
+    /// this saves most mix-minus encodes; the hangover keeps short gaps between words
+    /// from moving a talker back and forth.
     fn render_legs(&mut self, now: Instant) {
         self.total.fill(0);
         for leg in &mut self.legs {
             leg.render(leg.selected || leg.level_from_decode);
+            let level = leg.decoded_level();
             if leg.level_from_decode {
-                if let Some(level) = leg.decoded_level() {
+                if let Some(level) = level {
                     self.selector.observe(leg.id, level, now);
                 }
             }
+            leg.quiet_ticks = match level {
+                Some(level) if level >= SILENCE_LEVEL => leg.quiet_ticks.saturating_add(1),
+                _ => 0,
+            };
             leg.contributed = leg.contributing;
-            leg.contributing = leg.selected && leg.has_audio;
+            leg.contributing =
+                leg.selected && leg.has_audio && leg.quiet_ticks < QUIET_HANGOVER_TICKS;
             if leg.contributing {
                 accumulate(&mut self.total, &leg.frame);
             }
@@ -299,10 +336,10 @@ impl ConferenceMixer {
         self.shared_limiter
             .process(&self.total, &mut self.shared_pcm);
         for group in &self.shared {
-            let listened = self
-                .legs
-                .iter()
-                .any(|l| !l.contributing && l.shared_output == group.output);
+            let listened = group.taps > 0
+                || self.legs.iter().any(|l| {
+                    l.config.receives_mix && !l.contributing && l.shared_output == group.output
+                });
             let Some(Some(output)) = self.outputs.get_mut(group.output) else {
                 continue;
             };
@@ -323,7 +360,7 @@ impl ConferenceMixer {
             let Some(Some(output)) = self.outputs.get_mut(leg.talker_output) else {
                 continue;
             };
-            if !leg.contributing {
+            if !leg.contributing || !leg.config.receives_mix {
                 output.encoder.skip_tick();
                 continue;
             }
@@ -346,7 +383,7 @@ impl ConferenceMixer {
 
     fn deliver(&mut self) {
         self.deliveries.clear();
-        for leg in &self.legs {
+        for leg in self.legs.iter().filter(|l| l.config.receives_mix) {
             let output = if leg.contributing {
                 leg.talker_output
             } else {

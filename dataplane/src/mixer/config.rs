@@ -12,6 +12,12 @@ pub const MIX_RATE: u32 = 48_000;
 pub const TICK: Duration = Duration::from_millis(20);
 /// Samples in one tick at [`MIX_RATE`].
 pub const TICK_SAMPLES: usize = 960;
+/// A talker's decoded audio at this level or quieter (RFC 6464 units, -dBov) is silence:
+/// below a phone's background noise in a quiet room, above codec and dither floors.
+pub const SILENCE_LEVEL: u8 = 60;
+/// Ticks of silence (200 ms) after which a selected talker leaves the mix until it speaks
+/// again; shorter gaps, as between words, keep it in.
+pub const QUIET_HANGOVER_TICKS: u32 = 10;
 /// The longest packet a leg may send or ask for, in milliseconds (Opus allows 120 ms).
 pub const MAX_PACKET_MS: u32 = 120;
 
@@ -175,6 +181,9 @@ pub struct MixLegConfig {
     pub ptime: Duration,
     /// The id of the RFC 6464 audio-level header extension it sends, if negotiated.
     pub audio_level_id: Option<u8>,
+    /// Whether the leg hears the mix. A leg that receives the selected streams instead
+    /// only talks into the mix: no output is encoded for it.
+    pub receives_mix: bool,
 }
 
 impl MixLegConfig {
@@ -186,7 +195,14 @@ impl MixLegConfig {
             telephone_event_payload_type: None,
             ptime: Duration::from_millis(20),
             audio_level_id: None,
+            receives_mix: true,
         }
+    }
+
+    /// This leg talking into the mix without hearing it.
+    pub fn talk_only(mut self) -> MixLegConfig {
+        self.receives_mix = false;
+        self
     }
 
     /// This leg receiving packets of `ptime`.

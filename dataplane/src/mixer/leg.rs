@@ -49,6 +49,8 @@ pub(crate) struct MixLeg {
     pub(crate) contributing: bool,
     /// Contributed at the previous tick.
     pub(crate) contributed: bool,
+    /// Consecutive ticks its decoded audio was quieter than [`super::config::SILENCE_LEVEL`].
+    pub(crate) quiet_ticks: u32,
     /// Its mix-minus output.
     pub(crate) talker_output: usize,
     /// The shared output of its codec and packet time.
@@ -88,6 +90,7 @@ impl MixLeg {
             selected: false,
             contributing: false,
             contributed: false,
+            quiet_ticks: 0,
             talker_output,
             shared_output,
             stats: LegMixStats::default(),

@@ -50,8 +50,8 @@ mod stats;
 
 pub use conference_mixer::ConferenceMixer;
 pub use config::{
-    JitterConfig, MixLegConfig, MixerConfig, OpusEncoding, MAX_PACKET_MS, MIX_RATE, TICK,
-    TICK_SAMPLES,
+    JitterConfig, MixLegConfig, MixerConfig, OpusEncoding, MAX_PACKET_MS, MIX_RATE,
+    QUIET_HANGOVER_TICKS, SILENCE_LEVEL, TICK, TICK_SAMPLES,
 };
 pub use encoder::{MAX_OUTPUT_PAYLOAD, MAX_PACKETS_PER_TICK};
 pub use error::MixerError;
