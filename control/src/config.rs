@@ -13,11 +13,14 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 mod media;
+mod pstn;
 mod sip;
 
 pub use media::MediaConfig;
+pub use pstn::{PstnConfig, DEFAULT_NUMBER_PATTERN};
 pub use sip::{
-    is_conference_suite, is_user_name, PolicyConfig, SipConfig, UserConfig, IN_MEMORY_DATABASE,
+    is_conference_suite, is_user_name, PolicyConfig, SipConfig, SipReceive, UserConfig,
+    IN_MEMORY_DATABASE,
 };
 
 /// The whole configuration of one node.
@@ -37,6 +40,10 @@ pub struct Config {
     pub sip: SipConfig,
     /// Users provisioned from the file (`[[users]]`); the admin API adds more.
     pub users: Vec<UserConfig>,
+    /// The PSTN gateway (SIP trunk) that phone numbers are called through.
+    pub pstn: PstnConfig,
+    /// Conference recording (off without a directory).
+    pub recording: crate::recording::RecordingConfig,
 }
 
 /// How many cores run media, and how each core's event loop does its I/O.
@@ -71,7 +78,7 @@ pub enum IoBackend {
 }
 
 /// The operator HTTP listener.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 #[non_exhaustive]
 pub struct HttpConfig {
@@ -79,6 +86,9 @@ pub struct HttpConfig {
     pub listen: SocketAddr,
     /// How long an admin request waits for a core's answer before it gets 503, in ms.
     pub admin_timeout_ms: u64,
+    /// Bearer token every admin API request (`/v1/...`) must carry. Required when
+    /// `listen` is not a loopback address; without it a loopback node's API is open.
+    pub admin_token: Option<String>,
 }
 
 /// Logging settings.
@@ -107,6 +117,7 @@ impl Default for HttpConfig {
         HttpConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 9100)),
             admin_timeout_ms: 2000,
+            admin_token: None,
         }
     }
 }
@@ -115,6 +126,40 @@ impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
             filter: "info".to_owned(),
+        }
+    }
+}
+
+impl fmt::Debug for HttpConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpConfig")
+            .field("listen", &self.listen)
+            .field("admin_timeout_ms", &self.admin_timeout_ms)
+            .field(
+                "admin_token",
+                &self.admin_token.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+impl HttpConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |reason: String| ConfigError::Invalid {
+            key: "http.admin_token",
+            reason,
+        };
+        match &self.admin_token {
+            Some(token) if token.len() < 16 || !token.bytes().all(|b| b.is_ascii_graphic()) => Err(
+                invalid("must be at least 16 printable characters without spaces".to_owned()),
+            ),
+            Some(_) => Ok(()),
+            None if !self.listen.ip().is_loopback() => Err(invalid(format!(
+                "is required when http.listen ({}) is not a loopback address: the admin \
+                 API creates conferences and hands out keys",
+                self.listen
+            ))),
+            None => Ok(()),
         }
     }
 }
@@ -246,8 +291,10 @@ impl Config {
                 ),
             });
         }
+        self.http.validate()?;
         self.media.validate(self.runtime.cores)?;
         self.sip.validate()?;
+        self.pstn.validate()?;
         sip::validate_users(&self.users)?;
         if self
             .log
@@ -363,6 +410,18 @@ mod tests {
         assert!(err.to_string().contains("`runtime.io_memory_kib`"), "{err}");
         let err = Config::from_toml_str("[log]\nfilter = \"=[\"\n", "x").unwrap_err();
         assert!(err.to_string().contains("`log.filter`"), "{err}");
+    }
+
+    #[test]
+    fn the_admin_token_is_required_off_loopback_and_must_be_long() {
+        let open = "[http]\nlisten = \"0.0.0.0:9100\"\n";
+        let err = Config::from_toml_str(open, "x").unwrap_err();
+        assert!(err.to_string().contains("`http.admin_token`"), "{err}");
+        let short = "[http]\nadmin_token = \"short\"\n";
+        let err = Config::from_toml_str(short, "x").unwrap_err();
+        assert!(err.to_string().contains("`http.admin_token`"), "{err}");
+        let guarded = "[http]\nlisten = \"0.0.0.0:9100\"\nadmin_token = \"0123456789abcdef\"\n";
+        assert!(Config::from_toml_str(guarded, "x").is_ok());
     }
 
     #[test]

@@ -122,6 +122,28 @@ fn respond(mut request: Request, metrics: &NodeMetrics, admin: &AdminApi) {
         send(request, response);
         return;
     }
+    let authorization = request
+        .headers()
+        .iter()
+        .find(|h| h.field.equiv("Authorization"))
+        .map(|h| h.value.as_str().to_owned());
+    if AdminApi::owns(&path) && !admin.authorizes(authorization.as_deref()) {
+        metrics.admin().record(401);
+        let response = Response::from_string(
+            "{\"error\":\"the admin API needs Authorization: Bearer <http.admin_token>\"}\n",
+        )
+        .with_status_code(401)
+        .with_header(header("Content-Type", "application/json"))
+        .with_header(header("WWW-Authenticate", "Bearer realm=\"medianode\""));
+        send(request, response);
+        return;
+    }
+    if let Some(id) = crate::admin::recording_key_path(&path) {
+        let answer = admin.recording_key(request.method(), id, authorization.as_deref());
+        metrics.admin().record(answer.status);
+        send(request, admin_response(&answer));
+        return;
+    }
     if AdminApi::owns(&path) {
         let answer = match read_body(&mut request) {
             Ok(body) => admin.handle(request.method(), &path, &body),

@@ -13,6 +13,7 @@ pub mod dashboard;
 pub mod http;
 pub mod metrics;
 pub mod node;
+pub mod recording;
 pub mod runtime;
 pub mod sip;
 pub mod sip_server;

@@ -153,3 +153,58 @@ fn conferences_and_legs_live_and_die_through_the_api() {
     assert!(exit.success(), "{log}");
     assert!(log.contains("conference removed"), "{log}");
 }
+
+#[test]
+fn a_configured_token_guards_the_admin_api_but_not_health_or_metrics() {
+    let http_port = free_port();
+    let dir = scratch_dir("admin-token");
+    let token = "a-long-enough-admin-token-42";
+    let config = write_config(
+        &dir,
+        &format!(
+            "[runtime]\ncores = 1\nio_backend = \"threads\"\nhousekeeping_ms = 5\n\
+             [media]\nport_min = 33320\nport_max = 33329\n\
+             [http]\nlisten = \"127.0.0.1:{http_port}\"\nadmin_token = \"{token}\"\n"
+        ),
+    );
+    let node = NodeProcess::start(&config, http_port);
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{http_port}").parse().unwrap();
+    let body = r#"{"loudest_n": 2}"#;
+
+    for headers in [
+        String::new(),
+        "Authorization: Bearer wrong-token-of-the-same-size\r\n".to_owned(),
+        format!("Authorization: Basic {token}\r\n"),
+    ] {
+        let answer = http_with_headers(addr, "POST", "/v1/conferences", &headers, body).unwrap();
+        assert_eq!(answer.status, 401, "{headers:?}: {}", answer.body);
+        assert!(answer
+            .header("WWW-Authenticate")
+            .is_some_and(|v| v.starts_with("Bearer")));
+        assert!(answer.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("http.admin_token"));
+    }
+    let listed = node.request("GET", "/v1/conferences", "");
+    assert_eq!(listed.status, 401, "{}", listed.body);
+
+    let bearer = format!("Authorization: Bearer {token}\r\n");
+    let created = http_with_headers(addr, "POST", "/v1/conferences", &bearer, body).unwrap();
+    assert_eq!(created.status, 201, "{}", created.body);
+    let listed = http_with_headers(addr, "GET", "/v1/conferences", &bearer, "").unwrap();
+    assert_eq!(listed.status, 200);
+    assert_eq!(
+        listed.json()["conferences"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        listed.body
+    );
+
+    assert_eq!(node.request("GET", "/healthz", "").status, 200);
+    let metrics = node.metrics();
+    assert!(
+        metrics.contains("medianode_admin_requests_total{status=\"4xx\"} 4"),
+        "the four refusals are counted: {metrics}"
+    );
+}

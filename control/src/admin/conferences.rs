@@ -179,6 +179,9 @@ impl AdminApi {
     pub(super) fn delete_conference(&self, text: &str) -> Result<ApiResponse, ApiError> {
         let (id, _) = self.known_conference(text)?;
         self.remove_conference_by_id(id)?;
+        self.tell_sip(super::calls::SipOrder::ConferenceRemoved(id));
+        // The core ended its recording with it; the writer finishes the file.
+        let _ = self.finish_recording(id);
         Ok(ApiResponse::no_content())
     }
 }

@@ -8,10 +8,14 @@
 //! - `end_to_end`: the endpoint sends under the conference key, which the node never
 //!   holds, so there is no `srtp` object; the node forwards ciphertext to the other
 //!   end-to-end legs and selects on the clear RFC 6464 header extension.
+//!
+//! `receive` says what the leg gets: `streams` (the default), the selected talkers'
+//! packets as they arrived; or `mix`, one stream mixed by the node, for endpoints that
+//! take one (not with `end_to_end`, whose media the node cannot decode).
 
 use std::net::SocketAddr;
 
-use medianode_dataplane::conference::{Codec, LegConfig, MediaMode, PayloadTypes};
+use medianode_dataplane::conference::{Codec, LegConfig, MediaMode, PayloadTypes, Receive};
 
 use super::error::ApiError;
 use super::fields::Fields;
@@ -59,7 +63,17 @@ pub struct LegRequest {
     pub media: LegMedia,
     /// The user the leg belongs to, for focus.
     pub participant: Option<String>,
+    /// Forwarded streams or the mix.
+    pub receive: Receive,
     payload_types: PayloadTypes,
+}
+
+/// The API's name of what a leg receives.
+pub fn receive_name(receive: Receive) -> &'static str {
+    match receive {
+        Receive::Mix => "mix",
+        Receive::Streams => "streams",
+    }
 }
 
 impl LegRequest {
@@ -118,6 +132,22 @@ impl LegRequest {
                 participant_id(value).map_err(|problem| fields.error("participant", problem))?,
             ),
         };
+        let receive = match fields.value("receive") {
+            None => Receive::Streams,
+            Some(value) => match value.as_str() {
+                Some("streams") => Receive::Streams,
+                Some("mix") => Receive::Mix,
+                _ => {
+                    return Err(fields.error("receive", "must be \"mix\" or \"streams\""));
+                }
+            },
+        };
+        if receive == Receive::Mix && matches!(media, LegMedia::EndToEnd) {
+            return Err(fields.error(
+                "receive",
+                "an end_to_end leg cannot receive the mix: the node cannot decrypt its media",
+            ));
+        }
         fields.finish()?;
         Ok(LegRequest {
             codec_name,
@@ -127,6 +157,7 @@ impl LegRequest {
             audio_level_id,
             media,
             participant,
+            receive,
             payload_types,
         })
     }
@@ -149,8 +180,15 @@ impl LegRequest {
             audio_level_id: None,
             media,
             participant: None,
+            receive: Receive::Streams,
             payload_types,
         })
+    }
+
+    /// Receiving the mix or the streams.
+    pub fn with_receive(mut self, receive: Receive) -> LegRequest {
+        self.receive = receive;
+        self
     }
 
     /// With a known remote address (otherwise the leg latches).
@@ -182,7 +220,9 @@ impl LegRequest {
             LegMedia::HopByHop(keys) => keys.media_mode(),
             LegMedia::EndToEnd => MediaMode::SrtpEndToEnd,
         };
-        let mut config = LegConfig::new(0, self.payload_types).with_media(media);
+        let mut config = LegConfig::new(0, self.payload_types)
+            .with_media(media)
+            .with_receive(self.receive);
         if let Some(remote) = self.remote {
             config = config.with_remote(remote);
         }

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::error::ApiError;
 use super::fields::parse_body;
-use super::leg_request::{LegMedia, LegRequest};
+use super::leg_request::{receive_name, LegMedia, LegRequest};
 use super::registry::LegRecord;
 use super::{views, AdminApi, ApiResponse};
 use crate::runtime::{AddLegError, CoreCommand};
@@ -47,6 +47,7 @@ impl AdminApi {
             "conference": conference.0.to_string(),
             "local": local.to_string(),
             "mode": request.media.name(),
+            "receive": receive_name(request.receive),
         });
         if let LegMedia::HopByHop(keys) = &request.media {
             answer["srtp"] = json!({
@@ -131,6 +132,52 @@ impl AdminApi {
         Ok(AddedLeg { leg, local })
     }
 
+    /// Changes leg `leg` in place to what `request` describes (same id and socket; its
+    /// conference and participant stay): the way an offered leg takes its answer.
+    pub fn replace_leg_with(&self, leg: LegId, request: &LegRequest) -> Result<AddedLeg, ApiError> {
+        let unknown = || ApiError::not_found(format!("unknown leg \"{}\"", leg.0));
+        let mut config = request.leg_config();
+        let (record, core) = {
+            let mut registry = self.registry();
+            let record = registry.leg(leg).cloned().ok_or_else(unknown)?;
+            let core = registry
+                .conference(record.conference)
+                .ok_or_else(unknown)?
+                .core;
+            if let Some(name) = &record.participant {
+                config = config.with_participant(registry.participant(name));
+            }
+            (record, core)
+        };
+        self.client
+            .ask(core, |reply| CoreCommand::ReplaceLeg {
+                leg,
+                config: Box::new(config),
+                reply,
+            })?
+            .map_err(|error| match error {
+                ConferenceError::UnknownLeg(_) => unknown(),
+                other => ApiError::with_status(400, other.to_string()),
+            })?;
+        let suite = match &request.media {
+            LegMedia::HopByHop(keys) => Some(keys.suite),
+            _ => None,
+        };
+        let local = record.local;
+        self.registry().insert_leg(
+            leg,
+            LegRecord {
+                codec: request.codec_name,
+                payload_type: request.payload_type,
+                mode: request.media.name(),
+                suite,
+                ..record
+            },
+        );
+        tracing::info!(leg = leg.0, core, remote = ?request.remote, "leg changed in place");
+        Ok(AddedLeg { leg, local })
+    }
+
     /// Removes a leg from its core and from the registry; 404 if the registry does not
     /// know it.
     pub fn remove_leg_by_id(&self, leg: LegId) -> Result<(), ApiError> {
@@ -174,6 +221,7 @@ impl AdminApi {
         let (conference, _) = self.known_conference(text)?;
         let leg: LegId = self.known_leg(conference, leg_text)?;
         self.remove_leg_by_id(leg)?;
+        self.tell_sip(super::calls::SipOrder::LegRemoved(leg));
         Ok(ApiResponse::no_content())
     }
 }

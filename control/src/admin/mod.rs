@@ -15,10 +15,17 @@
 //! | `DELETE /v1/conferences/{id}` | remove it with its legs |
 //! | `POST /v1/conferences/{id}/legs` | add a leg (see [`leg_request`]) |
 //! | `GET`, `DELETE /v1/conferences/{id}/legs/{leg}` | one leg's counters; remove it |
+//! | `POST /v1/conferences/{id}/calls` | call a phone number through the PSTN trunk (`{"to": "tel:+15550100"}`, [`calls`]) |
 //! | `POST`, `DELETE /v1/participants/{p}/focus` | focus on `{"conference": id}`; unfocus |
+//! | `POST`, `DELETE /v1/conferences/{id}/recording` | start, stop recording its mix ([`crate::recording`]) |
+//! | `GET /v1/recordings/{id}/key` | a recording's key, with `Authorization: Bearer <token>` |
 //! | `GET /v1/users` | every SIP user: source, digest algorithms, live registrations |
 //! | `GET`, `PUT`, `DELETE /v1/users/{name}` | one user with its registrations; add or replace (`{"password": ...}` or HA1s); remove |
+//! | `GET /v1/users/{name}/buddies` | the user's buddy list (who it watches and who may watch it) |
+//! | `GET`, `PUT`, `DELETE /v1/users/{name}/buddies/{buddy}` | one entry; add it (no body); remove it |
 
+mod buddies;
+pub mod calls;
 mod conferences;
 mod core_client;
 mod error;
@@ -27,8 +34,10 @@ mod fields;
 mod focus;
 pub mod leg_request;
 mod legs;
+mod recordings;
 mod registry;
 mod srtp_keys;
+pub mod token;
 mod users;
 mod views;
 
@@ -42,6 +51,7 @@ pub use core_client::CoreClient;
 pub use error::ApiError;
 pub use fields::MAX_BODY_BYTES;
 pub use legs::AddedLeg;
+pub use recordings::recording_key_path;
 pub use registry::{ConferenceRecord, LegRecord, Registry};
 pub use srtp_keys::HopByHopKeys;
 
@@ -87,6 +97,9 @@ pub struct AdminApi {
     client: CoreClient,
     registry: SharedRegistry,
     users: Option<crate::sip_server::UserDirectory>,
+    recordings: Option<Arc<crate::recording::Recordings>>,
+    sip: Option<calls::SipSlot>,
+    token: Option<token::AdminToken>,
 }
 
 /// The resources under `/v1/`, by the shape of their path.
@@ -95,9 +108,13 @@ enum Route<'a> {
     Conference(&'a str),
     Legs(&'a str),
     Leg(&'a str, &'a str),
+    Calls(&'a str),
     Focus(&'a str),
+    Recording(&'a str),
     Users,
     User(&'a str),
+    Buddies(&'a str),
+    Buddy(&'a str, &'a str),
 }
 
 impl<'a> Route<'a> {
@@ -109,9 +126,13 @@ impl<'a> Route<'a> {
             ["conferences", id] => Some(Route::Conference(id)),
             ["conferences", id, "legs"] => Some(Route::Legs(id)),
             ["conferences", id, "legs", leg] => Some(Route::Leg(id, leg)),
+            ["conferences", id, "calls"] => Some(Route::Calls(id)),
             ["participants", p, "focus"] => Some(Route::Focus(p)),
+            ["conferences", id, "recording"] => Some(Route::Recording(id)),
             ["users"] => Some(Route::Users),
             ["users", name] => Some(Route::User(name)),
+            ["users", name, "buddies"] => Some(Route::Buddies(name)),
+            ["users", name, "buddies", buddy] => Some(Route::Buddy(name, buddy)),
             _ => None,
         }
     }
@@ -122,9 +143,13 @@ impl<'a> Route<'a> {
             Route::Conference(_) => "GET, PATCH, DELETE",
             Route::Legs(_) => "POST",
             Route::Leg(..) => "GET, DELETE",
+            Route::Calls(_) => "POST",
             Route::Focus(_) => "POST, DELETE",
+            Route::Recording(_) => "POST, DELETE",
             Route::Users => "GET",
             Route::User(_) => "GET, PUT, DELETE",
+            Route::Buddies(_) => "GET",
+            Route::Buddy(..) => "GET, PUT, DELETE",
         }
     }
 }
@@ -136,7 +161,36 @@ impl AdminApi {
             client,
             registry,
             users: None,
+            recordings: None,
+            sip: None,
+            token: None,
         }
+    }
+
+    /// Requiring `Authorization: Bearer <token>` on every request (see [`token`]).
+    pub fn with_token(mut self, token: Option<token::AdminToken>) -> AdminApi {
+        self.token = token;
+        self
+    }
+
+    /// Whether a request with this `Authorization` header value may use the API: any
+    /// request when no token is configured.
+    pub fn authorizes(&self, authorization: Option<&str>) -> bool {
+        self.token.as_ref().is_none_or(|t| t.admits(authorization))
+    }
+
+    /// With recording under `/v1/conferences/{id}/recording` and `/v1/recordings`.
+    pub fn with_recordings(mut self, recordings: Arc<crate::recording::Recordings>) -> AdminApi {
+        self.recordings = Some(recordings);
+        self
+    }
+
+    /// With calls to phone numbers under `/v1/conferences/{id}/calls`, through the SIP
+    /// server that fills `slot` once it runs; it also hears of removed legs and
+    /// conferences.
+    pub fn with_sip(mut self, slot: calls::SipSlot) -> AdminApi {
+        self.sip = Some(slot);
+        self
     }
 
     /// With the SIP users under `/v1/users`.
@@ -164,12 +218,19 @@ impl AdminApi {
             (Route::Legs(id), Method::Post) => self.add_leg(id, body),
             (Route::Leg(id, leg), Method::Get) => self.get_leg(id, leg),
             (Route::Leg(id, leg), Method::Delete) => self.delete_leg(id, leg),
+            (Route::Calls(id), Method::Post) => self.place_call(id, body),
             (Route::Focus(p), Method::Post) => self.focus(p, body),
             (Route::Focus(p), Method::Delete) => self.unfocus(p),
+            (Route::Recording(id), Method::Post) => self.start_recording(id),
+            (Route::Recording(id), Method::Delete) => self.stop_recording(id),
             (Route::Users, Method::Get) => self.list_users(),
             (Route::User(name), Method::Get) => self.get_user(name),
             (Route::User(name), Method::Put) => self.put_user(name, body),
             (Route::User(name), Method::Delete) => self.delete_user(name),
+            (Route::Buddies(name), Method::Get) => self.list_buddies(name),
+            (Route::Buddy(name, buddy), Method::Get) => self.get_buddy(name, buddy),
+            (Route::Buddy(name, buddy), Method::Put) => self.put_buddy(name, buddy),
+            (Route::Buddy(name, buddy), Method::Delete) => self.delete_buddy(name, buddy),
             _ => {
                 return ApiResponse {
                     allow: Some(route.allow()),

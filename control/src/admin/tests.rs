@@ -214,6 +214,9 @@ fn legs_get_a_port_of_the_core_and_keys_when_hop_by_hop() {
     assert_eq!(given["srtp"]["tx_key"], chosen.as_str());
     let e2e = add_leg(api, &id, json!({ "codec": "opus", "mode": "end_to_end" }));
     assert_eq!(e2e["mode"], "end_to_end");
+    assert_eq!(e2e["receive"], "streams", "streams by default");
+    let mixed = add_leg(api, &id, json!({ "codec": "PCMU", "receive": "mix" }));
+    assert_eq!(mixed["receive"], "mix");
 
     let (status, detail) = call(
         api,
@@ -223,10 +226,13 @@ fn legs_get_a_port_of_the_core_and_keys_when_hop_by_hop() {
     );
     assert_eq!(status, 200);
     let legs = detail["legs"].as_array().unwrap();
-    assert_eq!(legs.len(), 5);
+    assert_eq!(legs.len(), 6);
     assert_eq!(legs[0]["remote"], "127.0.0.1:40000");
     assert_eq!(legs[1]["suite"], "AES_CM_128_HMAC_SHA1_80");
     assert_eq!(legs[4]["codec"], "opus");
+    assert_eq!(legs[4]["receive"], "streams");
+    assert_eq!(legs[5]["receive"], "mix");
+    assert_eq!(detail["mixing"], true, "a mix leg starts the mixer");
     assert!(
         !detail.to_string().contains(tx),
         "keys stay out of reads: {detail}"
@@ -300,6 +306,12 @@ fn bad_leg_requests_name_the_field_and_never_echo_keys() {
             "participant",
         ),
         (json!({ "codec": "PCMU", "colour": "blue" }), "colour"),
+        (json!({ "codec": "PCMU", "receive": "both" }), "receive"),
+        (json!({ "codec": "PCMU", "receive": true }), "receive"),
+        (
+            json!({ "codec": "opus", "mode": "end_to_end", "receive": "mix" }),
+            "receive",
+        ),
         (json!({ "codec": "PCMU", "srtp": "yes" }), "srtp"),
         (json!({ "codec": "PCMU", "srtp": {} }), "srtp.suite"),
         (
@@ -424,4 +436,183 @@ fn a_full_port_range_is_a_503_and_a_silent_core_too() {
         0,
         "a conference the core never confirmed is not listed"
     );
+}
+
+/// A G.711 mu-law byte of `sample` (ITU-T G.711: bias 0x84, segment search).
+fn ulaw(sample: i16) -> u8 {
+    let sign = if sample < 0 { 0x80 } else { 0 };
+    let magnitude = (i32::from(sample).abs().min(32635) + 0x84) as u32;
+    let exponent = (31 - magnitude.leading_zeros()).saturating_sub(7).min(7);
+    let mantissa = (magnitude >> (exponent + 3)) & 0x0f;
+    !(sign | (exponent << 4) as u8 | mantissa as u8)
+}
+
+/// The amplitude of `hz` in `pcm` (one DFT bin and its neighbours, Hann window).
+fn tone_amplitude(pcm: &[i16], rate: u32, hz: f64) -> f64 {
+    use std::f64::consts::PI;
+    let n = pcm.len();
+    let bin = (hz * n as f64 / f64::from(rate)).round() as usize;
+    let power: f64 = (bin - 1..=bin + 1)
+        .map(|k| {
+            let (mut re, mut im) = (0.0, 0.0);
+            for (i, &s) in pcm.iter().enumerate() {
+                let w = 0.5 - 0.5 * (2.0 * PI * i as f64 / n as f64).cos();
+                let angle = 2.0 * PI * (k * i) as f64 / n as f64;
+                re += f64::from(s) * w * angle.cos();
+                im -= f64::from(s) * w * angle.sin();
+            }
+            re * re + im * im
+        })
+        .sum();
+    (power / 1.5).sqrt() * 4.0 / n as f64
+}
+
+/// The 16-bit samples of a WAV file's `data` chunk.
+fn wav_samples(bytes: &[u8]) -> Vec<i16> {
+    let mut at = 12;
+    while at + 8 <= bytes.len() {
+        let id = &bytes[at..at + 4];
+        let len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
+        let body = &bytes[at + 8..(at + 8 + len).min(bytes.len())];
+        if id == b"data" {
+            return body
+                .chunks_exact(2)
+                .map(|b| i16::from_le_bytes([b[0], b[1]]))
+                .collect();
+        }
+        at += 8 + len + (len & 1);
+    }
+    panic!("no data chunk");
+}
+
+#[test]
+fn a_recording_is_sealed_and_plays_back_with_the_key_from_the_api() {
+    use std::process::Command;
+
+    let dir = std::env::temp_dir().join(format!("medianode-recording-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let token = "recording-token-for-tests";
+    let recordings = Arc::new(
+        crate::recording::Recordings::open(dir.join("files"), ":memory:", token)
+            .expect("recordings open"),
+    );
+    let mut node = node(31190, 31199);
+    node.api = AdminApi::new(node.api.client.clone(), node.api.registry.clone())
+        .with_recordings(recordings.clone());
+    let api = &node.api;
+    let id = create(api, json!({ "loudest_n": 3 }));
+    let talker = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let leg = add_leg(
+        api,
+        &id,
+        json!({ "codec": "PCMU", "remote": talker.local_addr().unwrap().to_string() }),
+    );
+    let local: std::net::SocketAddr = leg["local"].as_str().unwrap().parse().unwrap();
+    let path = format!("/v1/conferences/{id}/recording");
+    let (status, started) = call(api, Method::Post, &path, Value::Null);
+    assert_eq!(status, 201, "{started}");
+    let (status, _) = call(api, Method::Post, &path, Value::Null);
+    assert_eq!(status, 409, "one recording at a time");
+
+    // 1.5 s of a 400 Hz tone, paced at 20 ms.
+    let start = Instant::now();
+    for round in 0..75u32 {
+        let mut packet = vec![0x80, 0];
+        packet.extend_from_slice(&(round as u16).to_be_bytes());
+        packet.extend_from_slice(&(round * 160).to_be_bytes());
+        packet.extend_from_slice(&0x4242u32.to_be_bytes());
+        packet.extend((0..160).map(|i| {
+            let t = f64::from(round * 160 + i) / 8000.0;
+            ulaw((8000.0 * (2.0 * std::f64::consts::PI * 400.0 * t).sin()) as i16)
+        }));
+        talker.send_to(&packet, local).unwrap();
+        let next = start + Duration::from_millis(20 * u64::from(round + 1));
+        std::thread::sleep(next.saturating_duration_since(Instant::now()));
+    }
+    let (status, stopped) = call(api, Method::Delete, &path, Value::Null);
+    assert_eq!(status, 200, "{stopped}");
+    // A loaded machine may make the core skip a few ticks; most must be there.
+    assert!(stopped["frames"].as_u64().unwrap() >= 50, "{stopped}");
+    let (status, _) = call(api, Method::Delete, &path, Value::Null);
+    assert_eq!(status, 404, "nothing left to stop");
+
+    let recording = started["recording"].as_str().unwrap();
+    let file = std::path::PathBuf::from(started["file"].as_str().unwrap());
+    let refused = api.recording_key(&Method::Get, recording, None);
+    assert_eq!(refused.status, 401);
+    let refused = api.recording_key(&Method::Get, recording, Some("Bearer wrong"));
+    assert_eq!(refused.status, 401);
+    assert_eq!(
+        api.recording_key(&Method::Get, "999", Some(&format!("Bearer {token}")))
+            .status,
+        404
+    );
+    let answer = api.recording_key(&Method::Get, recording, Some(&format!("Bearer {token}")));
+    assert_eq!(answer.status, 200);
+    // The admin API's own token serves as well.
+    let guarded = AdminApi::new(api.client.clone(), api.registry.clone())
+        .with_recordings(recordings)
+        .with_token(Some(token::AdminToken::new("admin-secret")));
+    let by_admin = guarded.recording_key(&Method::Get, recording, Some("Bearer admin-secret"));
+    assert_eq!(by_admin.status, 200);
+    assert_eq!(
+        by_admin.body.as_ref().unwrap()["key"],
+        answer.body.as_ref().unwrap()["key"]
+    );
+    assert_eq!(
+        guarded
+            .recording_key(&Method::Get, recording, Some("Bearer wrong"))
+            .status,
+        401
+    );
+    let hex = answer.body.unwrap()["key"].as_str().unwrap().to_owned();
+    let key: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect();
+    let key: [u8; crate::recording::KEY_LEN] = key.try_into().unwrap();
+
+    let sealed = std::fs::read(&file).unwrap();
+    assert!(
+        !sealed.windows(4).any(|w| w == b"OggS"),
+        "no Ogg page in the clear"
+    );
+    let rejected = Command::new("opusdec")
+        .arg(&file)
+        .arg(dir.join("sealed.wav"))
+        .output()
+        .expect("opusdec (Debian opus-tools) must be installed");
+    assert!(!rejected.status.success(), "opusdec read the sealed file");
+    let ogg = crate::recording::open_sealed(&sealed, &key).expect("opens with the key");
+    let clear = dir.join("clear.opus");
+    std::fs::write(&clear, &ogg).unwrap();
+    let info = Command::new("opusinfo")
+        .arg(&clear)
+        .output()
+        .expect("opusinfo (Debian opus-tools) must be installed");
+    let report = String::from_utf8_lossy(&info.stdout);
+    assert!(info.status.success(), "{report}");
+    assert!(report.contains("Channels: 1"), "{report}");
+    assert!(!report.to_lowercase().contains("warning"), "{report}");
+    let wav = dir.join("clear.wav");
+    let decoded = Command::new("opusdec")
+        .args(["--rate", "48000"])
+        .arg(&clear)
+        .arg(&wav)
+        .output()
+        .expect("opusdec");
+    assert!(
+        decoded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&decoded.stderr)
+    );
+    let pcm = wav_samples(&std::fs::read(&wav).unwrap());
+    assert!(pcm.len() >= 50 * 960, "{} samples", pcm.len());
+    // 400 ms from the middle: the tone at its level, nothing at an unrelated frequency.
+    let middle = &pcm[pcm.len() / 2 - 9600..pcm.len() / 2 + 9600];
+    let tone = tone_amplitude(middle, 48_000, 400.0);
+    let db = 20.0 * (tone / 8000.0).log10();
+    assert!(db.abs() <= 1.0, "400 Hz at {tone:.0} ({db:+.2} dB)");
+    assert!(tone_amplitude(middle, 48_000, 1100.0) < 80.0);
+    std::fs::remove_dir_all(&dir).unwrap();
 }

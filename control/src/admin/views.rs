@@ -7,6 +7,7 @@ use medianode_dataplane::conference::{
 };
 use serde_json::{json, Value};
 
+use super::leg_request::receive_name;
 use super::registry::{ConferenceRecord, LegRecord};
 use crate::runtime::ConferenceView;
 
@@ -58,6 +59,7 @@ pub fn conference_detail(
         "core": core,
         "policy": policy(&view.conference.policy),
         "talkers": leg_ids(&view.conference.talkers),
+        "mixing": view.conference.mixing,
         "legs": legs,
     })
 }
@@ -73,6 +75,7 @@ pub fn leg_detail(stats: &LegStats, record: Option<&LegRecord>) -> Value {
         "codec": record.map(|r| r.codec),
         "payload_type": record.map(|r| r.payload_type),
         "mode": record.map(|r| r.mode),
+        "receive": receive_name(stats.receive),
         "suite": record.and_then(|r| r.suite).map(|s| s.sdes_name()),
         "participant": record.and_then(|r| r.participant.clone()),
         "selected": stats.selected,

@@ -9,6 +9,7 @@ use std::ops::RangeInclusive;
 use std::time::Duration;
 
 use medianode_dataplane::conference::RateLimit;
+use medianode_dataplane::mixer::OpusEncoding;
 use serde::Deserialize;
 
 use super::ConfigError;
@@ -32,6 +33,13 @@ pub struct MediaConfig {
     pub media_timeout_ms: u64,
     /// Most datagrams a core receives per batch.
     pub recv_batch: usize,
+    /// Bitrate of the Opus the mixer encodes for mix legs, in bit/s.
+    pub mix_opus_bitrate: u32,
+    /// libopus complexity of the mixer's encodes, 0 (cheapest) to 10: each step down
+    /// serves more participants per core at some cost in quality (see benches/RESULTS.md).
+    pub mix_opus_complexity: u8,
+    /// Whether the mixer's Opus carries in-band FEC for listeners on lossy paths.
+    pub mix_opus_fec: bool,
 }
 
 impl Default for MediaConfig {
@@ -44,11 +52,24 @@ impl Default for MediaConfig {
             rate_limit_burst: 100,
             media_timeout_ms: 30_000,
             recv_batch: 32,
+            mix_opus_bitrate: 32_000,
+            mix_opus_complexity: 5,
+            mix_opus_fec: true,
         }
     }
 }
 
 impl MediaConfig {
+    /// The mixer's Opus encoder settings.
+    pub fn mix_opus(&self) -> OpusEncoding {
+        let mut opus = OpusEncoding::new(self.mix_opus_bitrate, self.mix_opus_complexity);
+        opus.inband_fec = self.mix_opus_fec;
+        if !self.mix_opus_fec {
+            opus.expected_loss_percent = 0;
+        }
+        opus
+    }
+
     /// The ports core `index` of `cores` owns: an equal slice of `port_min..=port_max`
     /// (the remainder, if any, stays unused so every core gets the same number).
     pub fn core_ports(&self, index: usize, cores: usize) -> RangeInclusive<u16> {
@@ -93,6 +114,21 @@ impl MediaConfig {
                      that each need their own",
                     self.port_min, self.port_max
                 ),
+            });
+        }
+        if !(6_000..=510_000).contains(&self.mix_opus_bitrate) {
+            return Err(ConfigError::Invalid {
+                key: "media.mix_opus_bitrate",
+                reason: format!(
+                    "{} is outside what Opus encodes (6000..=510000 bit/s)",
+                    self.mix_opus_bitrate
+                ),
+            });
+        }
+        if self.mix_opus_complexity > 10 {
+            return Err(ConfigError::Invalid {
+                key: "media.mix_opus_complexity",
+                reason: format!("{} is out of range (0..=10)", self.mix_opus_complexity),
             });
         }
         if self.rate_limit_pps == 0 {

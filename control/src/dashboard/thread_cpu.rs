@@ -74,12 +74,18 @@ mod tests {
         let handle = std::thread::Builder::new()
             .name("medianode-core-0".to_owned())
             .spawn(|| {
+                let pinned = core_affinity::set_for_current(core_affinity::CoreId { id: 0 });
+                // Spin until this thread has run 30 ms (on a busy machine that takes longer
+                // than 30 ms of wall time), or give up after 5 s.
                 let started = std::time::Instant::now();
                 let mut x = 0u64;
-                while started.elapsed() < std::time::Duration::from_millis(30) {
-                    x = x.wrapping_add(1);
+                while started.elapsed() < std::time::Duration::from_secs(5)
+                    && core_cpu_seconds(1)[0].is_none_or(|s| s < 0.03)
+                {
+                    for _ in 0..100_000 {
+                        x = std::hint::black_box(x.wrapping_add(1));
+                    }
                 }
-                let pinned = core_affinity::set_for_current(core_affinity::CoreId { id: 0 });
                 (pinned, core_cpu_seconds(1), x)
             })
             .unwrap();

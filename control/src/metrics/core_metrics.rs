@@ -43,6 +43,8 @@ pub struct CoreMetrics {
     pub(super) media: PublishedMedia,
     pub(super) io: PublishedIo,
     pub(super) batch_sizes: PublishedBatchSizes,
+    pub(super) mixing: super::mixer::PublishedMixing,
+    pub(super) conferences: super::conference_metrics::PublishedConferences,
 }
 
 /// The media core's counters as last published.
@@ -84,6 +86,8 @@ impl CoreMetrics {
             media: PublishedMedia::default(),
             io: PublishedIo::default(),
             batch_sizes: PublishedBatchSizes::default(),
+            mixing: super::mixer::PublishedMixing::default(),
+            conferences: super::conference_metrics::PublishedConferences::default(),
         }
     }
 

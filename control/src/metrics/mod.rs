@@ -6,15 +6,20 @@
 //! them with `core` labels.
 
 mod batch_sizes;
+mod conference_metrics;
 mod core_metrics;
+mod mixer;
 mod render;
+pub mod sip;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use batch_sizes::{BatchSizes, BATCH_SIZE_BOUNDS};
+pub use conference_metrics::{LegSample, MAX_CONFERENCE_SERIES};
 pub use core_metrics::{CoreBackend, CoreMetrics};
+pub use mixer::{MixTickTimes, MIX_TICK_BOUNDS_US};
 
 /// Everything `/metrics` shows.
 #[derive(Debug)]

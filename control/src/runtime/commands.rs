@@ -11,7 +11,7 @@ use std::ops::RangeInclusive;
 
 use medianode_dataplane::conference::{
     ConferenceError, ConferenceId, ConferenceSnapshot, CoreEvent, LegConfig, LegId, LegStats,
-    ParticipantId, SelectionPolicy,
+    ParticipantId, RecordedFrame, RecordingId, SelectionPolicy,
 };
 
 /// Where a command's answer goes: a one-slot channel the asker waits on.
@@ -50,6 +50,16 @@ pub enum CoreCommand {
         /// The address bound, or why not.
         reply: Reply<Result<SocketAddr, AddLegError>>,
     },
+    /// Changes a leg in place: the same id and socket, a new configuration (its
+    /// `local_port` is ignored), e.g. the remote address and key of an answer.
+    ReplaceLeg {
+        /// The leg.
+        leg: LegId,
+        /// Its new configuration.
+        config: Box<LegConfig>,
+        /// The address the leg stays bound to, or why nothing changed.
+        reply: Reply<Result<SocketAddr, ConferenceError>>,
+    },
     /// Removes a leg and closes its socket.
     RemoveLeg {
         /// The leg.
@@ -81,6 +91,25 @@ pub enum CoreCommand {
         participant: ParticipantId,
         /// The outcome.
         reply: Reply<Result<(), ConferenceError>>,
+    },
+    /// Starts recording a conference's mix: its frames go to `frames`.
+    StartRecording {
+        /// The conference.
+        conference: ConferenceId,
+        /// The recording's id.
+        recording: RecordingId,
+        /// The writer's bounded queue; a frame that does not fit is dropped and counted.
+        frames: crossbeam_channel::Sender<RecordedFrame>,
+        /// The outcome.
+        reply: Reply<Result<(), ConferenceError>>,
+    },
+    /// Stops a conference's recording; the core lets go of its queue, which ends the
+    /// writer.
+    StopRecording {
+        /// The conference.
+        conference: ConferenceId,
+        /// The recording that stopped, or why none did.
+        reply: Reply<Result<RecordingId, ConferenceError>>,
     },
     /// Reads a conference with its legs' statistics.
     Snapshot {

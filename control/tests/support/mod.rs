@@ -82,11 +82,22 @@ impl HttpAnswer {
 
 /// Sends one HTTP/1.1 request with an optional body.
 pub fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> std::io::Result<HttpAnswer> {
+    http_with_headers(addr, method, path, "", body)
+}
+
+/// Sends one HTTP/1.1 request with extra header lines (each ending in CRLF).
+pub fn http_with_headers(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &str,
+    body: &str,
+) -> std::io::Result<HttpAnswer> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{headers}\
          Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     )?;

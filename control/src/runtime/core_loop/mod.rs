@@ -8,6 +8,7 @@
 //! and applies pending commands. The media core itself reads no clock; this loop is where
 //! `Instant::now()` comes from.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::ops::RangeInclusive;
 use std::sync::Arc;
@@ -15,13 +16,14 @@ use std::time::{Duration, Instant};
 
 use medianode_dataplane::conference::{
     ConferenceError, ConferenceId, CoreConfig, InDatagram, LegConfig, LegId, MediaCore, Outbox,
+    RecordedFrame, RecordingId,
 };
 use medianode_netio::{IoBackendChoice, PacketIo};
 
 use super::commands::{AddLegError, ConferenceView, CoreCommand, NodeEvent};
 use super::port_pool::PortPool;
 use crate::config::MediaConfig;
-use crate::metrics::{BatchSizes, CoreMetrics};
+use crate::metrics::{BatchSizes, CoreMetrics, MixTickTimes};
 
 /// Bytes of each receive buffer: an Ethernet MTU with room to spare.
 const RECV_BUFFER_BYTES: usize = 2048;
@@ -73,6 +75,7 @@ impl CoreSetup {
         let mut core = CoreConfig::default();
         core.rate_limit = media.rate_limit();
         core.media_timeout = media.media_timeout();
+        core.mix = core.mix.with_opus(media.mix_opus());
         core.cname = format!("medianode-core-{index}");
         core.seed = random_seed(index);
         CoreSetup {
@@ -114,6 +117,11 @@ pub struct CoreLoop {
     batch: Vec<InDatagram<Box<[u8]>>>,
     outbox: Outbox,
     batch_sizes: BatchSizes,
+    mix_tick_times: MixTickTimes,
+    /// The writers' queues of the recordings on this core.
+    recorders: HashMap<RecordingId, crossbeam_channel::Sender<RecordedFrame>>,
+    /// Recorded frames a full writer queue refused.
+    recording_dropped: u64,
     events: crossbeam_channel::Sender<NodeEvent>,
     events_lost: u64,
     recv_errors: u64,
@@ -148,6 +156,9 @@ impl CoreLoop {
             batch,
             outbox: Outbox::new(setup.recv_batch * OUTBOX_SLOTS_PER_DATAGRAM),
             batch_sizes: BatchSizes::default(),
+            mix_tick_times: MixTickTimes::default(),
+            recorders: HashMap::new(),
+            recording_dropped: 0,
             events,
             events_lost: 0,
             recv_errors: 0,
@@ -169,7 +180,13 @@ impl CoreLoop {
         }
         let now = Instant::now();
         if self.media.poll_timeout().is_some_and(|due| due <= now) {
+            let ticks = self.media.mix_ticks();
             self.media.handle_timeout(now, &mut self.outbox);
+            if self.media.mix_ticks() != ticks {
+                // The media core reads no clock: the pass that mixed is timed here.
+                self.mix_tick_times.record(now.elapsed());
+                self.pass_recorded();
+            }
             self.flush();
         }
         self.forward_events();
@@ -251,6 +268,13 @@ impl CoreLoop {
         self.metrics.publish_media(&self.media.counters());
         self.metrics.publish_io(&self.io.counters());
         self.metrics.publish_batch_sizes(&self.batch_sizes);
+        let mut mixing = self.media.mixing_counters();
+        mixing.recording_dropped += self.recording_dropped;
+        self.metrics.publish_mixing(&self.mix_tick_times, &mixing);
+        self.metrics.publish_conferences(
+            &self.media,
+            now.saturating_duration_since(self.node_started),
+        );
         self.metrics
             .record_housekeeping(now.saturating_duration_since(self.node_started));
         self.next_housekeeping = now + self.housekeeping;
@@ -278,6 +302,9 @@ impl CoreLoop {
             } => {
                 let _ = reply.send(self.add_leg(conference, leg, *config, now));
             }
+            CoreCommand::ReplaceLeg { leg, config, reply } => {
+                let _ = reply.send(self.replace_leg(leg, *config, now));
+            }
             CoreCommand::RemoveLeg { leg, reply } => {
                 let _ = reply.send(self.remove_leg(leg, now));
             }
@@ -297,6 +324,21 @@ impl CoreLoop {
             }
             CoreCommand::Unfocus { participant, reply } => {
                 let _ = reply.send(self.media.unfocus(participant));
+            }
+            CoreCommand::StartRecording {
+                conference,
+                recording,
+                frames,
+                reply,
+            } => {
+                let started = self.media.start_recording(conference, recording, now);
+                if started.is_ok() {
+                    self.recorders.insert(recording, frames);
+                }
+                let _ = reply.send(started);
+            }
+            CoreCommand::StopRecording { conference, reply } => {
+                let _ = reply.send(self.stop_recording(conference));
             }
             CoreCommand::Snapshot { conference, reply } => {
                 let _ = reply.send(self.view(conference));
@@ -355,6 +397,22 @@ impl CoreLoop {
         self.ports.release(port);
     }
 
+    /// A leg changed on its socket: no port is bound or closed.
+    fn replace_leg(
+        &mut self,
+        leg: LegId,
+        config: LegConfig,
+        now: Instant,
+    ) -> Result<SocketAddr, ConferenceError> {
+        self.media.replace_leg(leg, config, now)?;
+        let port = self
+            .media
+            .leg_stats(leg)
+            .map(|stats| stats.local_port)
+            .ok_or(ConferenceError::UnknownLeg(leg))?;
+        Ok(SocketAddr::new(self.bind, port))
+    }
+
     fn remove_leg(&mut self, leg: LegId, now: Instant) -> Result<(), ConferenceError> {
         let port = self
             .media
@@ -366,7 +424,31 @@ impl CoreLoop {
         Ok(())
     }
 
+    /// Hands the media core's recorded frames to their writers, never waiting: a frame a
+    /// full queue refuses is dropped and counted.
+    fn pass_recorded(&mut self) {
+        while let Some(frame) = self.media.poll_recorded() {
+            let Some(queue) = self.recorders.get(&frame.recording) else {
+                continue;
+            };
+            if queue.try_send(frame).is_err() {
+                self.recording_dropped += 1;
+            }
+        }
+    }
+
+    /// Stops a conference's recording and lets go of its writer's queue, after handing
+    /// over what the media core still held.
+    fn stop_recording(&mut self, conference: ConferenceId) -> Result<RecordingId, ConferenceError> {
+        let recording = self.media.stop_recording(conference)?;
+        self.pass_recorded();
+        self.recorders.remove(&recording);
+        Ok(recording)
+    }
+
     fn remove_conference(&mut self, id: ConferenceId) -> Result<(), ConferenceError> {
+        // A recording ends with its conference; its writer then finishes the file.
+        let _ = self.stop_recording(id);
         let snapshot = self
             .media
             .conference(id)

@@ -1,0 +1,253 @@
+//! What a core's mixers cost and did: how long each mixing pass took (a histogram, with
+//! the passes that overran the 20 ms tick counted apart), how many conferences mix, and
+//! frames decoded, concealed and encoded.
+//!
+//! The media core stays sans-IO, so it does not time itself: the core's event loop reads
+//! the clock around a timeout that ran mixer ticks and records the time here in a plain
+//! [`MixTickTimes`], published with the media core's [`MixingCounters`] at housekeeping.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use medianode_dataplane::conference::MixingCounters;
+use medianode_dataplane::mixer::TICK;
+
+use super::{CoreMetrics, NodeMetrics};
+
+/// Upper bounds (inclusive, microseconds) of the tick-time histogram's buckets; longer
+/// passes land in `+Inf`.
+pub const MIX_TICK_BOUNDS_US: [u64; 10] = [
+    100, 250, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000,
+];
+
+/// A core's own record of its mixing passes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MixTickTimes {
+    /// Passes per bucket (not cumulative); the last entry is `+Inf`.
+    buckets: [u64; MIX_TICK_BOUNDS_US.len() + 1],
+    sum_us: u64,
+    count: u64,
+    overruns: u64,
+}
+
+impl MixTickTimes {
+    /// Records one mixing pass that took `elapsed`; one longer than a tick is an overrun.
+    pub fn record(&mut self, elapsed: Duration) {
+        let us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+        let bucket = MIX_TICK_BOUNDS_US
+            .iter()
+            .position(|&bound| us <= bound)
+            .unwrap_or(MIX_TICK_BOUNDS_US.len());
+        if let Some(slot) = self.buckets.get_mut(bucket) {
+            *slot += 1;
+        }
+        self.sum_us = self.sum_us.saturating_add(us);
+        self.count += 1;
+        if elapsed > TICK {
+            self.overruns += 1;
+        }
+    }
+
+    /// Passes recorded.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Passes that took longer than a tick.
+    pub fn overruns(&self) -> u64 {
+        self.overruns
+    }
+}
+
+/// The published copy the HTTP thread reads.
+#[derive(Debug, Default)]
+pub struct PublishedMixing {
+    buckets: [AtomicU64; MIX_TICK_BOUNDS_US.len() + 1],
+    sum_us: AtomicU64,
+    count: AtomicU64,
+    overruns: AtomicU64,
+    conferences: AtomicU64,
+    ticks: AtomicU64,
+    late_ticks: AtomicU64,
+    decoded: AtomicU64,
+    concealed: AtomicU64,
+    encoded: AtomicU64,
+    recording_dropped: AtomicU64,
+}
+
+impl PublishedMixing {
+    fn store(&self, times: &MixTickTimes, counters: &MixingCounters) {
+        for (published, &count) in self.buckets.iter().zip(&times.buckets) {
+            published.store(count, Ordering::Relaxed);
+        }
+        self.sum_us.store(times.sum_us, Ordering::Relaxed);
+        self.count.store(times.count, Ordering::Relaxed);
+        self.overruns.store(times.overruns, Ordering::Relaxed);
+        self.conferences
+            .store(counters.conferences, Ordering::Relaxed);
+        self.ticks.store(counters.ticks, Ordering::Relaxed);
+        self.late_ticks
+            .store(counters.late_ticks, Ordering::Relaxed);
+        self.decoded
+            .store(counters.frames_decoded, Ordering::Relaxed);
+        self.concealed
+            .store(counters.frames_concealed, Ordering::Relaxed);
+        self.encoded
+            .store(counters.frames_encoded, Ordering::Relaxed);
+        self.recording_dropped
+            .store(counters.recording_dropped, Ordering::Relaxed);
+    }
+}
+
+impl CoreMetrics {
+    /// Publishes the core's mixing pass times and its media core's mixing counters.
+    pub fn publish_mixing(&self, times: &MixTickTimes, counters: &MixingCounters) {
+        self.mixing.store(times, counters);
+    }
+}
+
+/// Per-core mixing counters: name, help, type, reader.
+type MixFamily = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&PublishedMixing) -> &AtomicU64,
+);
+
+const MIX_FAMILIES: [MixFamily; 8] = [
+    (
+        "medianode_mixer_tick_overruns_total",
+        "Mixing passes that took longer than the 20 ms tick.",
+        "counter",
+        |m| &m.overruns,
+    ),
+    (
+        "medianode_mixer_late_ticks_total",
+        "Mixer ticks that started a whole tick or more late.",
+        "counter",
+        |m| &m.late_ticks,
+    ),
+    (
+        "medianode_mixer_ticks_total",
+        "Mixer ticks run.",
+        "counter",
+        |m| &m.ticks,
+    ),
+    (
+        "medianode_mixed_conferences",
+        "Conferences mixing now (some leg receives the mix).",
+        "gauge",
+        |m| &m.conferences,
+    ),
+    (
+        "medianode_mixer_frames_decoded_total",
+        "Audio frames decoded into a mix.",
+        "counter",
+        |m| &m.decoded,
+    ),
+    (
+        "medianode_mixer_frames_encoded_total",
+        "Mix frames encoded (shared mixes and mix-minus outputs).",
+        "counter",
+        |m| &m.encoded,
+    ),
+    (
+        "medianode_mixer_frames_concealed_total",
+        "Lost frames concealed (Opus PLC or FEC, G.711 fade-out).",
+        "counter",
+        |m| &m.concealed,
+    ),
+    (
+        "medianode_recording_frames_dropped_total",
+        "Recorded mix frames dropped because a recording's writer fell behind.",
+        "counter",
+        |m| &m.recording_dropped,
+    ),
+];
+
+/// Renders the mixing families of every core.
+pub(super) fn render_mixing(out: &mut String, metrics: &NodeMetrics) {
+    let name = "medianode_mixer_tick_seconds";
+    header(
+        out,
+        name,
+        "Time a core spent in one mixing pass (all its conferences' due ticks).",
+        "histogram",
+    );
+    for core in metrics.cores() {
+        let mixing = &core.mixing;
+        let mut cumulative = 0;
+        for (i, cell) in mixing.buckets.iter().enumerate() {
+            cumulative += cell.load(Ordering::Relaxed);
+            let le = MIX_TICK_BOUNDS_US
+                .get(i)
+                .map_or_else(|| "+Inf".to_owned(), |&us| format_seconds(us));
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{core=\"{}\",le=\"{le}\"}} {cumulative}",
+                core.index()
+            );
+        }
+        let sum = format_seconds(mixing.sum_us.load(Ordering::Relaxed));
+        let _ = writeln!(out, "{name}_sum{{core=\"{}\"}} {sum}", core.index());
+        let count = mixing.count.load(Ordering::Relaxed);
+        let _ = writeln!(out, "{name}_count{{core=\"{}\"}} {count}", core.index());
+    }
+    for (name, help, kind, read) in MIX_FAMILIES {
+        header(out, name, help, kind);
+        for core in metrics.cores() {
+            let value = read(&core.mixing).load(Ordering::Relaxed);
+            let _ = writeln!(out, "{name}{{core=\"{}\"}} {value}", core.index());
+        }
+    }
+}
+
+fn header(out: &mut String, name: &str, help: &str, kind: &str) {
+    // Writing to a String cannot fail.
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+/// Microseconds as seconds, exactly (no float rounding in bucket labels).
+fn format_seconds(us: u64) -> String {
+    format!("{}.{:06}", us / 1_000_000, us % 1_000_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    use super::*;
+
+    #[test]
+    fn pass_times_render_as_a_cumulative_histogram_with_overruns_counted() {
+        let core = Arc::new(CoreMetrics::new(0));
+        let metrics = NodeMetrics::new(Instant::now(), "scalar", vec![core.clone()]);
+        let mut times = MixTickTimes::default();
+        times.record(Duration::from_micros(80));
+        times.record(Duration::from_micros(700));
+        times.record(Duration::from_millis(25));
+        assert_eq!((times.count(), times.overruns()), (3, 1));
+        let mut counters = MixingCounters::default();
+        counters.conferences = 2;
+        counters.frames_decoded = 150;
+        core.publish_mixing(&times, &counters);
+
+        let text = metrics.render(Instant::now());
+        for line in [
+            "medianode_mixer_tick_seconds_bucket{core=\"0\",le=\"0.000100\"} 1",
+            "medianode_mixer_tick_seconds_bucket{core=\"0\",le=\"0.001000\"} 2",
+            "medianode_mixer_tick_seconds_bucket{core=\"0\",le=\"0.020000\"} 2",
+            "medianode_mixer_tick_seconds_bucket{core=\"0\",le=\"0.050000\"} 3",
+            "medianode_mixer_tick_seconds_bucket{core=\"0\",le=\"+Inf\"} 3",
+            "medianode_mixer_tick_seconds_sum{core=\"0\"} 0.025780",
+            "medianode_mixer_tick_seconds_count{core=\"0\"} 3",
+            "medianode_mixer_tick_overruns_total{core=\"0\"} 1",
+            "medianode_mixed_conferences{core=\"0\"} 2",
+            "medianode_mixer_frames_decoded_total{core=\"0\"} 150",
+        ] {
+            assert!(text.lines().any(|l| l == line), "missing {line}: {text}");
+        }
+    }
+}
