@@ -99,7 +99,25 @@ impl Node {
             Duration::from_millis(config.http.admin_timeout_ms),
         );
         let metrics = Arc::new(NodeMetrics::new(started, simd, cores));
-        let admin = AdminApi::new(client.clone(), registry.clone()).with_users(users);
+        let sip_slot = crate::admin::calls::SipSlot::default();
+        let admin = AdminApi::new(client.clone(), registry.clone())
+            .with_users(users)
+            .with_sip(sip_slot.clone())
+            .with_token(
+                config
+                    .http
+                    .admin_token
+                    .as_deref()
+                    .map(crate::admin::token::AdminToken::new),
+            );
+        let admin = match config.recording.open(&config.sip.database) {
+            Ok(Some(recordings)) => admin.with_recordings(Arc::new(recordings)),
+            Ok(None) => admin,
+            Err(error) => {
+                tracing::error!(%error, "recording is unavailable (recording.dir)");
+                admin
+            }
+        };
         let mut http = match HttpServer::start(config.http.listen, metrics, admin) {
             Ok(http) => http,
             Err(error) => {
@@ -114,8 +132,12 @@ impl Node {
             None
         } else {
             let sip_admin = AdminApi::new(client, registry.clone());
-            match SipServer::start(&config.sip, sip_admin, registry, store) {
-                Ok(sip) => Some(sip),
+            let pstn = crate::sip::pstn::PstnRoute::from_config(&config.pstn);
+            match SipServer::start(&config.sip, pstn, sip_admin, registry, store) {
+                Ok(sip) => {
+                    let _ = sip_slot.set(sip.sip_line());
+                    Some(sip)
+                }
                 Err(error) => {
                     http.stop();
                     runtime.shutdown();

@@ -120,18 +120,29 @@ fn a_sipp_participant_plays_a_pcap_into_a_factory_conference_and_another_receive
     let media = UdpSocket::bind("127.0.0.1:0").unwrap();
     let mut bob = Uac::udp(node.sip, "bob", "builder");
     let mut call = ClientCall::new(&conference_uri);
+    // Bob offers the feedback profile, as an SFU-aware endpoint does: under the default
+    // `sip.receive = "auto"` he gets the streams, while Alice (SIPp, RTP/AVP) gets the mix.
     let offer = sdp_offer(
         media.local_addr().unwrap(),
-        "RTP/AVP",
+        "RTP/AVPF",
         "8 101",
         "a=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\n",
     );
     let ok = invite(&mut bob, &mut call, &conference_uri, &offer, "MD5");
     assert_eq!(ok.status(), 200, "{ok:?}\n{}", node.process.log());
     assert!(ok.body.contains("m=audio "), "{}", ok.body);
-    assert!(ok.body.contains(" RTP/AVP 8 101\r\n"), "{}", ok.body);
+    assert!(ok.body.contains(" RTP/AVPF 8 101\r\n"), "{}", ok.body);
     let node_media = answer_media(&ok.body);
     assert_eq!(legs_of(&node, &id), Some(2));
+    let detail = node.process.get_json(&format!("/v1/conferences/{id}"));
+    let mut receives: Vec<String> = detail["legs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|leg| leg["receive"].as_str().unwrap_or("?").to_owned())
+        .collect();
+    receives.sort();
+    assert_eq!(receives, ["mix", "streams"], "{detail}");
 
     // Bob listens until Alice has played the capture and left.
     media

@@ -1,6 +1,6 @@
 //! SIP over TLS through the real binary (a self-signed certificate from rcgen, a rustls
 //! client), with keys kept off plain transports (`allow_plain_keys = false`):
-//! - a hop-by-hop join: the TLS participant offers RTP/SAVP with its SDES key and gets the
+//! - a hop-by-hop join: the TLS participant offers RTP/SAVPF with its SDES key and gets the
 //!   node's key in the answer; its SRTP (protected by libsrtp2) reaches a plain UDP
 //!   participant as the same RTP payloads, and that participant's RTP reaches it as SRTP
 //!   that libsrtp2 unprotects with the answered key;
@@ -98,12 +98,12 @@ fn sdes_keys_travel_over_tls_and_media_flows_both_ways_through_the_node() {
         "no key for hop-by-hop"
     );
 
-    // Alice joins with RTP/SAVP and her own key.
+    // Alice joins with RTP/SAVPF (so she receives the streams, not the mix) and her own key.
     let alice_key = random_bytes(30);
     let alice_media = UdpSocket::bind("127.0.0.1:0").unwrap();
     let offer = sdp_offer(
         alice_media.local_addr().unwrap(),
-        "RTP/SAVP",
+        "RTP/SAVPF",
         "0",
         &format!(
             "a=rtpmap:0 PCMU/8000\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 {}\r\n",
@@ -113,7 +113,7 @@ fn sdes_keys_travel_over_tls_and_media_flows_both_ways_through_the_node() {
     let ok = invite(&mut alice, &mut call, &conference, &offer, "SHA-256");
     assert_eq!(ok.status(), 200, "{ok:?}\n{}", node.process.log());
     assert!(
-        ok.body.contains("m=audio ") && ok.body.contains(" RTP/SAVP 0\r\n"),
+        ok.body.contains("m=audio ") && ok.body.contains(" RTP/SAVPF 0\r\n"),
         "{}",
         ok.body
     );
@@ -146,7 +146,7 @@ fn sdes_keys_travel_over_tls_and_media_flows_both_ways_through_the_node() {
     assert_eq!(refused.status(), 488, "{refused:?}");
     assert!(refused.header("Warning").unwrap().contains("TLS"));
     // ...while plain RTP joins.
-    let plain = sdp_offer(bob_media.local_addr().unwrap(), "RTP/AVP", "0", "");
+    let plain = sdp_offer(bob_media.local_addr().unwrap(), "RTP/AVPF", "0", "");
     let ok = invite(&mut bob, &mut bob_call, &plain_uri, &plain, "MD5");
     assert_eq!(ok.status(), 200, "{ok:?}");
     let bob_leg = answer_media(&ok.body);

@@ -62,10 +62,19 @@ pub struct SipConfig {
     pub nonce_lifetime_secs: u64,
     /// Digest algorithms offered in challenges, preferred first: `SHA-256`, `MD5`.
     pub digest_algorithms: Vec<String>,
+    /// Accept REGISTER without digest credentials, binding the address of record the `To`
+    /// header names (benchmarks and closed test networks only). Off: REGISTER is
+    /// authenticated like every other request that creates state.
+    pub register_without_auth: bool,
     /// The SRTP suite of end-to-end conference keys (an SDES suite name).
     pub conference_suite: String,
     /// How long a conference created by the factory waits for its first participant, in s.
     pub empty_conference_secs: u64,
+    /// How long an invitee's phones may ring before the focus CANCELs and reports 408, in s.
+    pub invite_timeout_secs: u64,
+    /// What SIP legs receive: `auto` (the mix for plain phones, the selected streams for
+    /// endpoints that offer RTP/AVPF or RTP/SAVPF), `mix` or `streams`.
+    pub receive: SipReceive,
     /// Loudest-N of conferences created through SIP.
     pub loudest_n: usize,
     /// Threads that carry conference and leg changes to the media cores, so a slow core
@@ -75,6 +84,22 @@ pub struct SipConfig {
     pub max_connections: usize,
     /// Who may create, join, invite and watch.
     pub policy: PolicyConfig,
+}
+
+/// What a leg joined over SIP receives (`sip.receive`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SipReceive {
+    /// The mix for plain SIP phones (RTP/AVP, RTP/SAVP), the selected talkers' streams
+    /// for endpoints that offer feedback profiles (RTP/AVPF, RTP/SAVPF), as WebRTC
+    /// endpoints and SFU-aware clients do. End-to-end conferences always forward.
+    #[default]
+    Auto,
+    /// Every leg gets the mix (end-to-end conferences still forward).
+    Mix,
+    /// Every leg gets the selected streams.
+    Streams,
 }
 
 /// Who may do what, by user name; `"*"` stands for every authenticated user.
@@ -90,6 +115,9 @@ pub struct PolicyConfig {
     pub invite: Vec<String>,
     /// May watch a conference's participants or a user's presence.
     pub watch: Vec<String>,
+    /// Supervisors: may subscribe to any conference's participant list without joining it
+    /// (others must be in the conference). Nobody by default.
+    pub supervise: Vec<String>,
 }
 
 /// One provisioned user: a name and either a password or stored HA1 values.
@@ -141,8 +169,11 @@ impl Default for SipConfig {
             default_expires: 3600,
             nonce_lifetime_secs: 300,
             digest_algorithms: vec!["SHA-256".to_owned(), "MD5".to_owned()],
+            register_without_auth: false,
             conference_suite: "AES_CM_128_HMAC_SHA1_80".to_owned(),
             empty_conference_secs: 60,
+            invite_timeout_secs: 30,
+            receive: SipReceive::Auto,
             loudest_n: 3,
             media_workers: 4,
             max_connections: 4096,
@@ -159,6 +190,7 @@ impl Default for PolicyConfig {
             join: everyone.clone(),
             invite: everyone.clone(),
             watch: everyone,
+            supervise: Vec::new(),
         }
     }
 }
@@ -337,6 +369,12 @@ impl SipConfig {
                 format!("{} is out of range (1..=3600)", self.empty_conference_secs),
             ));
         }
+        if !(1..=300).contains(&self.invite_timeout_secs) {
+            return Err(invalid(
+                "sip.invite_timeout_secs",
+                format!("{} is out of range (1..=300)", self.invite_timeout_secs),
+            ));
+        }
         if !(1..=64).contains(&self.loudest_n) {
             return Err(invalid(
                 "sip.loudest_n",
@@ -377,6 +415,7 @@ impl PolicyConfig {
             ("sip.policy.join", &self.join),
             ("sip.policy.invite", &self.invite),
             ("sip.policy.watch", &self.watch),
+            ("sip.policy.supervise", &self.supervise),
         ] {
             if let Some(bad) = names.iter().find(|n| *n != "*" && !is_user_name(n)) {
                 return Err(ConfigError::Invalid {
@@ -473,6 +512,15 @@ mod tests {
         let config = Config::from_toml_str(text, "medianode.example.toml").unwrap();
         assert_eq!(config.sip, SipConfig::default());
         assert!(config.users.is_empty());
+    }
+
+    #[test]
+    fn register_is_authenticated_unless_the_config_opens_it() {
+        assert!(!SipConfig::default().register_without_auth);
+        let open = Config::from_toml_str("[sip]\nregister_without_auth = true\n", "x").unwrap();
+        assert!(open.sip.register_without_auth);
+        let err = error_of("[sip]\nregister_without_auth = \"yes\"\n");
+        assert!(err.contains("register_without_auth"), "{err}");
     }
 
     #[test]

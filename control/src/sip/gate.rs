@@ -35,12 +35,28 @@ pub enum GateDecision {
 #[derive(Debug)]
 pub struct AuthGate {
     authenticator: DigestAuthenticator,
+    open_register: bool,
 }
 
 impl AuthGate {
     /// A gate verifying with `authenticator`.
     pub fn new(authenticator: DigestAuthenticator) -> AuthGate {
-        AuthGate { authenticator }
+        AuthGate {
+            authenticator,
+            open_register: false,
+        }
+    }
+
+    /// The same gate, letting REGISTER through without credentials when `open` (the
+    /// `sip.register_without_auth` setting); every other guarded request is still checked.
+    pub fn with_open_register(mut self, open: bool) -> AuthGate {
+        self.open_register = open;
+        self
+    }
+
+    /// Whether REGISTER needs no credentials.
+    pub fn register_is_open(&self) -> bool {
+        self.open_register
     }
 
     /// The realm.
@@ -259,6 +275,12 @@ mod tests {
             gate.check(&other_host, 1002, [3; 8], "t", lookup),
             GateDecision::Answer { status: 401, .. }
         ));
+    }
+
+    #[test]
+    fn an_open_register_gate_is_opt_in() {
+        assert!(!gate().register_is_open());
+        assert!(gate().with_open_register(true).register_is_open());
     }
 
     #[test]

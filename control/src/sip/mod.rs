@@ -28,6 +28,8 @@
 //! - [`sdp`]: SDP offer/answer for the conference's audio;
 //! - [`focus`]: the conference focus (factory, 302, joins, re-INVITE, BYE, keys);
 //! - [`policy`]: who may create, join, invite and watch;
+//! - [`subscription`]: RFC 6665 subscriptions and NOTIFYs, with RFC 4575 conference state;
+//! - [`presence`]: PIDF, watcher information, and who may watch whom;
 //! - [`router`]: which part of the server each request goes to, by method.
 
 pub mod admission;
@@ -41,9 +43,12 @@ pub mod ids;
 pub mod message;
 pub mod method;
 pub mod policy;
+pub mod presence;
+pub mod pstn;
 pub mod registrar;
 pub mod router;
 pub mod sdp;
+pub mod subscription;
 pub(crate) mod syntax;
 pub mod transaction;
 pub mod uri;

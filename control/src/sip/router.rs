@@ -1,10 +1,10 @@
 //! Which part of the server a request goes to, by method (and, for INVITE, by whether it
 //! is inside a dialog), and the methods the server implements.
 //!
-//! This is the extension point for the rest of issue 5: SUBSCRIBE/NOTIFY (presence and
-//! conference state), REFER (invitations), MESSAGE (text conferences) each get a
-//! [`Route`] and a place in [`server_profile`]; until then the admission checks answer
-//! them 501 Not Implemented with an Allow header.
+//! Each part of issue 5 has a [`Route`] and a place in [`server_profile`]: SUBSCRIBE
+//! (presence and conference state), REFER (invitations), MESSAGE (text conferences and
+//! room commands); methods not listed there get 501 Not Implemented with an Allow header
+//! from the admission checks.
 
 use crate::sip::admission::UasProfile;
 use crate::sip::header::KnownHeader;
@@ -29,19 +29,41 @@ pub enum Route {
     Cancel,
     /// ACK: consumed by the transaction layer; nothing more to do.
     Ack,
+    /// REFER: the focus invites the Refer-To target into the conference.
+    Refer,
+    /// MESSAGE: the focus fans it out to the conference's other participants.
+    Message,
+    /// SUBSCRIBE: the notifier (conference state, presence, watcher information).
+    Subscribe,
     /// A method the profile admits but nothing here handles: 405.
     NotAllowed,
 }
 
 /// The methods the server implements, as Allow lists them.
-pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER";
+pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, REFER, SUBSCRIBE, MESSAGE";
 
 /// The methods and bodies this server takes (the admission checks answer others).
 pub fn server_profile() -> UasProfile {
     let strings = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect();
     UasProfile {
-        methods: strings(&["INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER"]),
-        content_types: strings(&["application/sdp"]),
+        methods: strings(&[
+            "INVITE",
+            "ACK",
+            "BYE",
+            "CANCEL",
+            "OPTIONS",
+            "REGISTER",
+            "REFER",
+            "SUBSCRIBE",
+            "MESSAGE",
+        ]),
+        content_types: strings(&[
+            "application/sdp",
+            "text/plain",
+            "message/cpim",
+            crate::sip::focus::SPAWN_CONTENT_TYPE,
+            crate::sip::focus::ROOM_CONTROL_CONTENT_TYPE,
+        ]),
         extensions: Vec::new(),
     }
 }
@@ -56,6 +78,9 @@ pub fn route<T: AsRef<[u8]>>(request: &Message<T>) -> Route {
         Method::Bye => Route::Bye,
         Method::Cancel => Route::Cancel,
         Method::Ack => Route::Ack,
+        Method::Refer => Route::Refer,
+        Method::Message => Route::Message,
+        Method::Subscribe => Route::Subscribe,
         _ => Route::NotAllowed,
     }
 }
@@ -67,6 +92,10 @@ pub fn options_ok<T: AsRef<[u8]>>(request: &Message<T>, to_tag: &str) -> Vec<u8>
     w.known(KnownHeader::Allow, ALLOW);
     w.known(KnownHeader::Accept, "application/sdp");
     w.known(KnownHeader::AcceptEncoding, "identity");
+    w.known(
+        KnownHeader::AllowEvents,
+        crate::sip::subscription::ALLOW_EVENTS,
+    );
     w.finish(b"");
     out
 }
@@ -85,6 +114,10 @@ mod tests {
             ("BYE", ";tag=a", Route::Bye),
             ("CANCEL", "", Route::Cancel),
             ("ACK", ";tag=a", Route::Ack),
+            ("REFER", "", Route::Refer),
+            ("MESSAGE", "", Route::Message),
+            ("SUBSCRIBE", "", Route::Subscribe),
+            ("SUBSCRIBE", ";tag=a", Route::Subscribe),
             ("INFO", ";tag=a", Route::NotAllowed),
         ];
         for (method, tag, expected) in cases {
@@ -106,6 +139,9 @@ mod tests {
         let ok = Message::new_checked(ok.as_slice()).unwrap();
         assert_eq!(ok.status(), Some(200));
         assert!(ok.allow().any(|m| m == Method::Register));
+        assert!(ok
+            .header(KnownHeader::AllowEvents)
+            .is_some_and(|e| e.contains("presence")));
         assert!(server_profile()
             .methods
             .iter()

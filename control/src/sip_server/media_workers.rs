@@ -34,10 +34,27 @@ fn run(admin: &AdminApi, work: MediaWork) -> MediaOutcome {
                 .add_leg_with(conference, &request)
                 .map(MediaOutcome::Added)
         }
+        MediaWork::ChangeLeg { leg, request } => admin
+            .replace_leg_with(leg, &request)
+            .map(MediaOutcome::Added),
         MediaWork::RemoveLeg { leg } => admin.remove_leg_by_id(leg).map(|()| MediaOutcome::Removed),
         MediaWork::RemoveConference { conference } => admin
             .remove_conference_by_id(conference)
             .map(|()| MediaOutcome::Removed),
+        MediaWork::SetSelection { conference, policy } => {
+            // The admin API's one path for policy changes (the core, then the registry).
+            let body = serde_json::json!({ "loudest_n": policy.max_talkers }).to_string();
+            let path = format!("/v1/conferences/{}", conference.0);
+            let answer = admin.handle(&tiny_http::Method::Patch, &path, body.as_bytes());
+            if answer.status == 200 {
+                Ok(MediaOutcome::Changed)
+            } else {
+                Err(crate::admin::ApiError::not_found(format!(
+                    "the selection of conference {} was not changed ({})",
+                    conference.0, answer.status
+                )))
+            }
+        }
     };
     outcome.unwrap_or_else(MediaOutcome::Failed)
 }

@@ -6,11 +6,14 @@
 //! [`SipServer::start`] binds every configured address before it returns, so a port in use
 //! or a bad certificate stops the node at start-up with the key at fault.
 
+mod conference_store;
 mod connection;
 mod engine;
 mod entropy;
 mod media_workers;
+pub mod presence_store;
 pub mod store;
+pub mod subscriptions;
 mod tls;
 mod users;
 
@@ -22,6 +25,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use medianode_dataplane::conference::SelectionPolicy;
+use medianode_netio::{set_socket_buffers, DEFAULT_SOCKET_BUFFER_BYTES};
 use mio::net::{TcpListener, UdpSocket};
 use mio::{Interest, Poll, Token, Waker};
 
@@ -104,6 +108,7 @@ pub struct SipServer {
     thread: Option<JoinHandle<()>>,
     workers: Vec<JoinHandle<()>>,
     addresses: SipAddresses,
+    admin_line: crate::admin::calls::SipLine,
 }
 
 fn digest_algorithms(names: &[String]) -> Vec<DigestAlgorithm> {
@@ -125,10 +130,11 @@ fn advertised_host(local: SocketAddr, domain: &str) -> String {
 
 impl SipServer {
     /// Binds every listener of `config` and starts the SIP thread and media workers.
-    /// `admin` is the path to the cores, `registry` the conferences it keeps, `store` the
-    /// database.
+    /// `pstn` routes phone numbers to a trunk, `admin` is the path to the cores, `registry`
+    /// the conferences it keeps, `store` the database.
     pub fn start(
         config: &SipConfig,
+        pstn: Option<crate::sip::pstn::PstnRoute>,
         admin: AdminApi,
         registry: SharedRegistry,
         store: SharedStore,
@@ -146,6 +152,12 @@ impl SipServer {
             };
             let mut socket = UdpSocket::bind(addr).map_err(bind_error)?;
             let local = socket.local_addr().map_err(bind_error)?;
+            // Requests arrive in bursts under load; the kernel's ~200 KiB default drops
+            // them whenever the thread is briefly off the CPU, and every drop costs a
+            // retransmission 500 ms later.
+            if let Err(error) = set_socket_buffers(&socket, DEFAULT_SOCKET_BUFFER_BYTES) {
+                tracing::warn!(%error, %local, "cannot enlarge the SIP socket's buffers");
+            }
             poll.registry()
                 .register(&mut socket, Token(token), Interest::READABLE)
                 .map_err(SipStartError::Setup)?;
@@ -202,7 +214,7 @@ impl SipServer {
                  loopback-only server); use TLS for anything but tests"
             );
         }
-        let focus = Focus::new(FocusConfig {
+        let mut focus = Focus::new(FocusConfig {
             factory_user: config.factory_user.clone(),
             policy: Policy::from_config(&config.policy),
             allow_plain_keys,
@@ -210,6 +222,19 @@ impl SipServer {
             empty_conference: Duration::from_secs(config.empty_conference_secs),
             selection: SelectionPolicy::loudest(config.loudest_n),
         });
+        focus.set_pstn_route(pstn);
+        focus.set_ring_timeout(Duration::from_secs(config.invite_timeout_secs));
+        focus.set_receive(config.receive);
+        // Persistent conferences come back first, so their URIs work from the start.
+        match store::lock(&store).rooms() {
+            Ok(rooms) => {
+                if !rooms.is_empty() {
+                    tracing::info!(rooms = rooms.len(), "re-creating persistent conferences");
+                }
+                focus.restore_rooms(rooms);
+            }
+            Err(error) => tracing::error!(%error, "cannot read the persistent conferences"),
+        }
         let timers = TimerConfig {
             t1: Duration::from_millis(config.t1_ms),
             t2: Duration::from_millis(config.t2_ms),
@@ -218,6 +243,7 @@ impl SipServer {
         };
         let (jobs_tx, jobs_rx) = crossbeam_channel::unbounded();
         let (outcomes_tx, outcomes_rx) = crossbeam_channel::unbounded();
+        let (orders_tx, orders_rx) = crossbeam_channel::bounded(64);
         let stop = Arc::new(AtomicBool::new(false));
         let parts = EngineParts {
             poll,
@@ -226,7 +252,7 @@ impl SipServer {
             tls: tls_config,
             max_connections: config.max_connections,
             transactions: TransactionLayer::new(timers),
-            gate: AuthGate::new(authenticator),
+            gate: AuthGate::new(authenticator).with_open_register(config.register_without_auth),
             realm: config.domain.clone(),
             limits: ExpiryLimits {
                 min: config.min_expires,
@@ -238,7 +264,9 @@ impl SipServer {
             registry,
             jobs: jobs_tx,
             outcomes: outcomes_rx,
+            admin_orders: orders_rx,
             stop: stop.clone(),
+            subscriptions: subscriptions::Subscriptions::new(&config.domain, &config.policy),
         };
         let workers = media_workers::spawn(
             config.media_workers,
@@ -263,11 +291,17 @@ impl SipServer {
         );
         Ok(SipServer {
             stop,
+            admin_line: crate::admin::calls::SipLine::new(orders_tx, waker.clone()),
             waker,
             thread: Some(thread),
             workers,
             addresses,
         })
+    }
+
+    /// The admin API's line to this server: calls to phone numbers, removals.
+    pub fn sip_line(&self) -> crate::admin::calls::SipLine {
+        self.admin_line.clone()
     }
 
     /// Where the server listens.

@@ -90,6 +90,11 @@ impl UserDirectory {
         &self.realm
     }
 
+    /// The database the users live in (buddy lists share it).
+    pub fn store(&self) -> &SharedStore {
+        &self.store
+    }
+
     /// The record `secret` gives `name`.
     pub fn record(&self, name: &str, secret: &UserSecret, source: UserSource) -> UserRecord {
         let (ha1_md5, ha1_sha256) = match secret {

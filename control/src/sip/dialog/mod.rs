@@ -108,7 +108,7 @@ fn is_target_refresh(method: Method<'_>) -> bool {
 }
 
 fn creates_dialog(method: Method<'_>) -> bool {
-    matches!(method, Method::Invite | Method::Subscribe)
+    matches!(method, Method::Invite | Method::Subscribe | Method::Refer)
 }
 
 impl Dialog {
@@ -157,7 +157,8 @@ impl Dialog {
         })
     }
 
-    /// The UAS side: the dialog we create by answering the INVITE or SUBSCRIBE `request`
+    /// The UAS side: the dialog we create by answering the INVITE, SUBSCRIBE or REFER
+    /// (RFC 3515's implicit subscription) `request`
     /// with a 2xx carrying `local_tag` and our Contact `local_contact` (sec. 12.1.1).
     pub fn as_uas<T: AsRef<[u8]>>(
         request: &Message<T>,
@@ -190,6 +191,16 @@ impl Dialog {
                 .request_uri()
                 .is_some_and(|u| u.scheme().eq_ignore_ascii_case("sips")),
         })
+    }
+
+    /// The peer's URI (From of its requests, To of ours).
+    pub fn remote_uri(&self) -> &str {
+        &self.remote_uri
+    }
+
+    /// Our URI in the dialog.
+    pub fn local_uri(&self) -> &str {
+        &self.local_uri
     }
 
     /// The dialog's identity.

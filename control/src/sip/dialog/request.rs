@@ -30,6 +30,22 @@ impl ViaSpec<'_> {
     }
 }
 
+/// A display name as a quoted string; quotes, backslashes and control characters are
+/// replaced so the name cannot end the string early.
+fn quoted(name: &str) -> String {
+    let clean: String = name
+        .chars()
+        .map(|c| {
+            if matches!(c, '"' | '\\') || c.is_control() {
+                '\''
+            } else {
+                c
+            }
+        })
+        .collect();
+    format!("\"{clean}\"")
+}
+
 /// The URI inside a route entry, without `<>` and header parameters.
 fn route_uri(route: &str) -> String {
     NameAddr::parse(route, AddressForm::NameAddrOnly)
@@ -48,7 +64,8 @@ impl Dialog {
         &self,
         method: Method<'_>,
         cseq: u32,
-        via: &ViaSpec<'_>,
+        via: Option<&ViaSpec<'_>>,
+        display_name: Option<&str>,
         out: &'o mut Vec<u8>,
     ) -> MessageWriter<'o> {
         let strict = self
@@ -64,7 +81,9 @@ impl Dialog {
             self.remote_target.clone()
         };
         let mut w = MessageWriter::request(out, method, &request_uri);
-        via.write(&mut w);
+        if let Some(via) = via {
+            via.write(&mut w);
+        }
         w.known(KnownHeader::MaxForwards, 70);
         let routes = if strict {
             self.route_set.get(1..).unwrap_or(&[])
@@ -77,10 +96,21 @@ impl Dialog {
         if strict {
             w.known(KnownHeader::Route, format_args!("<{}>", self.remote_target));
         }
-        w.known(
-            KnownHeader::From,
-            format_args!("<{}>;tag={}", self.local_uri, self.id.local_tag),
-        );
+        match display_name {
+            Some(name) => w.known(
+                KnownHeader::From,
+                format_args!(
+                    "{} <{}>;tag={}",
+                    quoted(name),
+                    self.local_uri,
+                    self.id.local_tag
+                ),
+            ),
+            None => w.known(
+                KnownHeader::From,
+                format_args!("<{}>;tag={}", self.local_uri, self.id.local_tag),
+            ),
+        };
         w.known(
             KnownHeader::To,
             format_args!("<{}>;tag={}", self.remote_uri, self.id.remote_tag),
@@ -101,8 +131,40 @@ impl Dialog {
         via: &ViaSpec<'_>,
         out: &'o mut Vec<u8>,
     ) -> MessageWriter<'o> {
+        self.start_request(method, Some(via), None, out)
+    }
+
+    /// Like [`Dialog::write_request`] without the Via, for requests handed to the I/O
+    /// shell as [`crate::sip::transaction::outgoing::OutgoingRequest`]s (it adds the Via).
+    pub fn write_request_without_via<'o>(
+        &mut self,
+        method: Method<'_>,
+        out: &'o mut Vec<u8>,
+    ) -> MessageWriter<'o> {
+        self.start_request(method, None, None, out)
+    }
+
+    /// Like [`Dialog::write_request_without_via`], with `display_name` in From (the
+    /// focus names the author of a text message this way; only From's URI and tag
+    /// identify the dialog).
+    pub fn write_request_named<'o>(
+        &mut self,
+        method: Method<'_>,
+        display_name: &str,
+        out: &'o mut Vec<u8>,
+    ) -> MessageWriter<'o> {
+        self.start_request(method, None, Some(display_name), out)
+    }
+
+    fn start_request<'o>(
+        &mut self,
+        method: Method<'_>,
+        via: Option<&ViaSpec<'_>>,
+        display_name: Option<&str>,
+        out: &'o mut Vec<u8>,
+    ) -> MessageWriter<'o> {
         self.local_seq = self.local_seq.wrapping_add(1) & 0x7fff_ffff;
-        let mut w = self.write_common(method, self.local_seq, via, out);
+        let mut w = self.write_common(method, self.local_seq, via, display_name, out);
         if is_target_refresh(method) {
             if let Some(contact) = &self.local_contact {
                 w.known(KnownHeader::Contact, format_args!("<{contact}>"));
@@ -120,7 +182,17 @@ impl Dialog {
         via: &ViaSpec<'_>,
         out: &'o mut Vec<u8>,
     ) -> MessageWriter<'o> {
-        self.write_common(Method::Ack, invite_cseq, via, out)
+        self.write_common(Method::Ack, invite_cseq, Some(via), None, out)
+    }
+
+    /// Like [`Dialog::write_ack`] without the Via (sent as a stateless
+    /// [`crate::sip::transaction::outgoing::OutgoingRequest`]).
+    pub fn write_ack_without_via<'o>(
+        &self,
+        invite_cseq: u32,
+        out: &'o mut Vec<u8>,
+    ) -> MessageWriter<'o> {
+        self.write_common(Method::Ack, invite_cseq, None, None, out)
     }
 }
 

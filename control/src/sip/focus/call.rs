@@ -3,18 +3,19 @@
 
 use std::net::SocketAddr;
 
-use medianode_dataplane::conference::{ConferenceId, LegId};
+use medianode_dataplane::conference::{ConferenceId, LegId, Receive};
 use medianode_dataplane::srtp::{MasterKey, SdesKey, SrtpSuite};
 
 use super::conference::{FocusConference, Keying};
 use super::Entropy;
 use crate::admin::leg_request::{LegMedia, LegRequest};
 use crate::admin::HopByHopKeys;
+use crate::config::SipReceive;
 use crate::sip::dialog::Dialog;
 use crate::sip::sdp::{
     write_answer, AnswerCrypto, AnswerMedia, AudioOffer, Direction, SessionDescription,
 };
-use crate::sip::transaction::ServerTxId;
+use crate::sip::transaction::{Peer, ServerTxId};
 
 /// A participant in a conference.
 #[derive(Debug)]
@@ -25,8 +26,9 @@ pub struct Call {
     pub user: String,
     /// The dialog.
     pub dialog: Dialog,
-    /// The INVITE transaction that created it (its 2xx may go unacknowledged).
-    pub invite_tx: ServerTxId,
+    /// The INVITE transaction that created it (its 2xx may go unacknowledged); `None`
+    /// for an invitee the focus called.
+    pub invite_tx: Option<ServerTxId>,
     /// Its leg on the conference's core; `None` while on hold.
     pub leg: Option<LegId>,
     /// What the current answer says.
@@ -35,6 +37,8 @@ pub struct Call {
     pub contact: String,
     /// A re-INVITE is being worked on (another gets 491).
     pub busy: bool,
+    /// The flow the participant's requests came over, where the focus's requests go.
+    pub peer: Peer,
 }
 
 /// The media of the current offer/answer exchange.
@@ -101,6 +105,7 @@ pub fn leg_request(
     conference: &FocusConference,
     tx_key: Option<&SdesKey>,
     participant: Option<&str>,
+    receive: SipReceive,
 ) -> Result<LegRequest, String> {
     let media = match (&conference.keying, &audio.crypto, tx_key) {
         (Keying::EndToEnd(_), _, _) => LegMedia::EndToEnd,
@@ -127,7 +132,22 @@ pub fn leg_request(
     if let Some(name) = participant {
         request = request.with_participant(name).map_err(field)?;
     }
-    Ok(request)
+    Ok(request.with_receive(receive_for(receive, audio, &conference.keying)))
+}
+
+/// What a SIP leg receives under the operator's `sip.receive`: see [`SipReceive`]. The
+/// core cannot mix an end-to-end conference (it holds no conference key), so its legs
+/// always get the streams.
+pub fn receive_for(policy: SipReceive, audio: &AudioOffer, keying: &Keying) -> Receive {
+    if matches!(keying, Keying::EndToEnd(_)) {
+        return Receive::Streams;
+    }
+    match policy {
+        SipReceive::Mix => Receive::Mix,
+        SipReceive::Streams => Receive::Streams,
+        _ if audio.proto.ends_with("AVPF") => Receive::Streams,
+        _ => Receive::Mix,
+    }
 }
 
 impl NegotiatedMedia {

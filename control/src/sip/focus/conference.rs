@@ -51,11 +51,16 @@ impl EndToEndKey {
         })
     }
 
-    /// Claims a new SSRC for `user` and returns the `Conference-Key` header value.
-    pub fn hand_over(&mut self, user: &str, entropy: &mut dyn Entropy) -> Option<String> {
+    /// Claims a new SSRC, never handed out under this key before.
+    pub fn claim_ssrc(&mut self, entropy: &mut dyn Entropy) -> Option<u32> {
         let candidates: Vec<u32> = (0..16).map(|_| entropy.next_u64() as u32).collect();
         let claim = self.claims.claim_unused_ssrc(candidates).ok()?;
-        let ssrc = claim.ssrc();
+        Some(claim.ssrc())
+    }
+
+    /// Claims a new SSRC for `user` and returns the `Conference-Key` header value.
+    pub fn hand_over(&mut self, user: &str, entropy: &mut dyn Entropy) -> Option<String> {
+        let ssrc = self.claim_ssrc(entropy)?;
         let unused = self.handed.entry(user.to_owned()).or_default();
         if unused.len() >= MAX_UNUSED_PER_USER {
             unused.remove(0);
@@ -122,6 +127,8 @@ pub struct FocusConference {
     /// Whether the focus created it (and so ends it with its last member); a conference
     /// adopted from the admin API is only forgotten, its other legs stay.
     pub created_here: bool,
+    /// The stored record of a persistent conference (members leaving do not end it).
+    pub room: Option<Box<super::room::Room>>,
 }
 
 impl FocusConference {
@@ -133,6 +140,7 @@ impl FocusConference {
             members: 0,
             empty_deadline,
             created_here: true,
+            room: None,
         }
     }
 

@@ -9,12 +9,13 @@ use medianode_dataplane::srtp::SdesKey;
 use super::call::{fresh_sdes_key, leg_request, Call, NegotiatedMedia};
 use super::conference::{EndToEndKey, FocusConference, Keying};
 use super::responses::{accept, conference_contact, redirect, without_body};
+use super::room::Room;
 use super::{Arrival, Entropy, Focus, MediaOutcome, MediaWork, Pending};
 use crate::admin::ApiError;
 use crate::sip::dialog::Dialog;
 use crate::sip::policy::Action;
 use crate::sip::sdp::{AudioOffer, NegotiationError, SessionDescription};
-use crate::sip::transaction::ServerTxId;
+use crate::sip::transaction::{Peer, ServerTxId};
 use crate::sip::Message;
 
 /// A factory INVITE waiting for its conference.
@@ -26,7 +27,17 @@ pub struct PendingFactory {
     user: String,
     to_tag: String,
     end_to_end: bool,
+    persistent: bool,
     cancelled: bool,
+}
+
+/// What the factory URI asks for.
+#[derive(Debug, Clone, Copy)]
+struct FactoryKind {
+    /// `;keying=e2e`.
+    end_to_end: bool,
+    /// `;persistent`: a room with the caller as owner.
+    persistent: bool,
 }
 
 /// A joining INVITE waiting for its leg.
@@ -44,6 +55,7 @@ pub struct PendingJoin {
     tx_key: Option<SdesKey>,
     session_id: u64,
     cancelled: bool,
+    peer: Peer,
 }
 
 /// The SIP answer to a media job that failed.
@@ -140,19 +152,22 @@ impl Focus {
         let target = request.request_uri().and_then(|uri| {
             let sip = uri.as_sip()?;
             let e2e = sip.param("keying") == Some(Some("e2e"));
-            Some((sip.user()?.to_owned(), e2e))
+            let persistent = sip.param("persistent").is_some();
+            Some((sip.user()?.to_owned(), e2e, persistent))
         });
-        let Some((target_user, end_to_end)) = target else {
+        let Some((target_user, end_to_end, persistent)) = target else {
             let answer = without_body(&request, 404, "Not Found", &to_tag, None);
             return self.respond(tx, answer);
         };
         if target_user == self.config.factory_user {
-            return self.factory_invite(tx, request, arrival, user, to_tag, end_to_end);
+            let kind = FactoryKind {
+                end_to_end,
+                persistent,
+            };
+            return self.factory_invite(tx, request, arrival, user, to_tag, kind);
         }
-        match Focus::conference_of_user_part(&target_user) {
-            Some(id) if self.knows(id) => {
-                self.join_invite(tx, request, arrival, user, to_tag, id, entropy)
-            }
+        match self.resolve(&target_user) {
+            Some(id) => self.join_invite(tx, request, arrival, user, to_tag, id, entropy),
             _ => {
                 let answer = without_body(
                     &request,
@@ -173,8 +188,12 @@ impl Focus {
         arrival: Arrival,
         user: &str,
         to_tag: String,
-        end_to_end: bool,
+        kind: FactoryKind,
     ) {
+        let FactoryKind {
+            end_to_end,
+            persistent,
+        } = kind;
         if !self.config.policy.allows(Action::Create, user) {
             let warning = format!("{user} may not create conferences");
             let answer = without_body(&request, 403, "Forbidden", &to_tag, Some(&warning));
@@ -197,6 +216,7 @@ impl Focus {
             user: user.to_owned(),
             to_tag,
             end_to_end,
+            persistent,
             cancelled: false,
         };
         let policy = self.config.selection;
@@ -238,6 +258,40 @@ impl Focus {
         } else {
             Keying::HopByHop
         };
+        if pending.persistent {
+            let room = Room {
+                number: self.allocate_room(),
+                owner: pending.user.clone(),
+                end_to_end: pending.end_to_end,
+                loudest_n: self.config.selection.max_talkers,
+                allow: Vec::new(),
+                block: Vec::new(),
+            };
+            tracing::info!(
+                conference = id.0,
+                room = room.number,
+                owner = pending.user.as_str(),
+                "persistent conference created through the factory"
+            );
+            self.out
+                .push_back(super::FocusOutput::StoreRoom(room.clone()));
+            self.install_room(id, room, entropy);
+            let handover = match self.conferences.get_mut(&id).map(|c| &mut c.keying) {
+                Some(Keying::EndToEnd(key)) => key.hand_over(&pending.user, entropy),
+                _ => None,
+            };
+            if pending.cancelled {
+                return;
+            }
+            let contact = conference_contact(&self.conference_user(id), &pending.arrival);
+            let answer = redirect(
+                &pending.request,
+                &pending.to_tag,
+                &contact,
+                handover.as_deref(),
+            );
+            return self.respond(pending.tx, answer);
+        }
         let deadline = now + self.config.empty_conference;
         let mut conference = FocusConference::new(keying, Some(deadline));
         let handover = match &mut conference.keying {
@@ -256,7 +310,7 @@ impl Focus {
         if pending.cancelled {
             return;
         }
-        let contact = conference_contact(id.0, &pending.arrival);
+        let contact = conference_contact(&self.conference_user(id), &pending.arrival);
         let answer = redirect(
             &pending.request,
             &pending.to_tag,
@@ -267,7 +321,7 @@ impl Focus {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn join_invite(
+    pub(super) fn join_invite(
         &mut self,
         tx: ServerTxId,
         request: Message<Vec<u8>>,
@@ -289,7 +343,7 @@ impl Focus {
                 &format!("{user} may not join conferences"),
             );
         }
-        let contact = conference_contact(id.0, &arrival);
+        let contact = conference_contact(&self.conference_user(id), &arrival);
         let dialog = match Dialog::as_uas(&request, &to_tag, &contact) {
             Ok(dialog) => dialog,
             Err(error) => return refuse(self, 400, "Bad Request", &error.to_string()),
@@ -325,6 +379,13 @@ impl Focus {
         let Some(conference) = self.conferences.get_mut(&id) else {
             return refuse(self, 404, "Not Found", "no such conference");
         };
+        if conference
+            .room
+            .as_ref()
+            .is_some_and(|room| !room.admits(user))
+        {
+            return refuse(self, 403, "Forbidden", "the room does not admit you");
+        }
         let decision = match &mut conference.keying {
             Keying::EndToEnd(key) => end_to_end_admission(key, &audio, user, keys_allowed, entropy),
             Keying::HopByHop => Admission::Join(
@@ -350,10 +411,12 @@ impl Focus {
         let Some(conference) = self.conferences.get_mut(&id) else {
             return refuse(self, 404, "Not Found", "no such conference");
         };
-        let request_for_leg = match leg_request(&audio, conference, tx_key.as_ref(), participant) {
-            Ok(leg) => leg,
-            Err(why) => return refuse(self, 488, "Not Acceptable Here", &why),
-        };
+        let receive = self.receive;
+        let request_for_leg =
+            match leg_request(&audio, conference, tx_key.as_ref(), participant, receive) {
+                Ok(leg) => leg,
+                Err(why) => return refuse(self, 488, "Not Acceptable Here", &why),
+            };
         if conference.lock.is_none() {
             conference.lock = Some(audio.lock());
         }
@@ -374,6 +437,7 @@ impl Focus {
             tx_key,
             session_id: entropy.next_u64() >> 1,
             cancelled: false,
+            peer: arrival.peer,
         };
         self.start_job(
             MediaWork::AddLeg {
@@ -440,11 +504,12 @@ impl Focus {
                 conference: id,
                 user: pending.user,
                 dialog: pending.dialog,
-                invite_tx: pending.tx,
+                invite_tx: Some(pending.tx),
                 leg: Some(added.leg),
                 media,
                 contact: pending.contact,
                 busy: false,
+                peer: pending.peer,
             },
         );
     }

@@ -13,6 +13,22 @@
 //! - A re-INVITE changes the leg: another address, codec or key replaces it; hold
 //!   (sendonly, inactive, or the 0.0.0.0 address) takes it off the core until a
 //!   re-INVITE resumes.
+//! - Inviting others (`invitation.rs`): a REFER to the conference URI with `Refer-To:` the
+//!   invitee (202, then NOTIFYs with `message/sipfrag` bodies), or an INVITE to the
+//!   conference URI naming the invitee in the [`INVITEE_HEADER`],
+//!   `Invitee: <sip:bob@example.com>` (the inviter joins when the invitee has, and gets
+//!   the invitee's failure otherwise). The focus calls every registered contact of the
+//!   invitee and reports 200, 486, 603, 408 (nobody answered within
+//!   [`Focus::set_ring_timeout`], [`RING_TIMEOUT`] by default),
+//!   404 (not registered) or 403 (a room that does not admit the invitee).
+//! - Text conferences (`text.rs`): a MESSAGE to a conference URI is copied to every other
+//!   participant, naming its author in From's display name; failures come back to the
+//!   author; a MESSAGE of type [`SPAWN_CONTENT_TYPE`] spawns a voice conference with the
+//!   same members.
+//! - Persistent conferences (`room.rs`): the factory URI with `;persistent` creates a room
+//!   `sip:room-<n>@host` owned by the caller, kept in the database, re-created at start,
+//!   managed by its owner with MESSAGEs of type [`ROOM_CONTROL_CONTENT_TYPE`] (allow and
+//!   block lists, loudest-N, re-key by re-INVITE, delete with BYE).
 //!
 //! End-to-end keys (DESIGN.md, "End-to-end keys, concretely"): in SDES each side announces
 //! the key it sends with, so a participant must know the conference key before it offers.
@@ -34,12 +50,19 @@
 //! The focus reads no clock, draws no randomness of its own ([`Entropy`]) and touches no
 //! core: it asks for media changes as [`MediaJob`]s, which the I/O shell runs (through
 //! the admin API's one path for conferences and legs) and reports back with
-//! [`Focus::on_media_done`]. Responses come out of [`Focus::poll_output`].
+//! [`Focus::on_media_done`]. Responses come out of [`Focus::poll_output`], and so do the
+//! focus's own requests ([`FocusOutput::Send`], whose outcomes come back through
+//! [`Focus::on_outgoing_result`]) and the rooms to store ([`FocusOutput::StoreRoom`]).
 
 mod call;
 mod conference;
+mod invitation;
 mod join;
+mod rekey;
 mod responses;
+mod room;
+mod text;
+mod trunk_call;
 mod update;
 
 #[cfg(test)]
@@ -55,13 +78,19 @@ use crate::admin::leg_request::LegRequest;
 use crate::admin::{AddedLeg, ApiError};
 use crate::sip::dialog::DialogId;
 use crate::sip::policy::Policy;
+use crate::sip::transaction::outgoing::{OutgoingId, OutgoingRequest};
 use crate::sip::transaction::{Peer, ServerTxId, TransportKind};
 
 pub use conference::{Keying, CONFERENCE_KEY_HEADER};
+pub use invitation::{invitee_of, INVITEE_HEADER, RING_TIMEOUT};
+pub use room::{Room, ROOM_CONTROL_CONTENT_TYPE, ROOM_USER_PREFIX};
+pub use text::SPAWN_CONTENT_TYPE;
 
 use call::Call;
 use conference::FocusConference;
+use invitation::{Invitation, InvitationId, PendingInvited, Sent};
 use join::PendingJoin;
+use text::{Delivery, DeliveryId, PendingSpawn};
 use update::PendingUpdate;
 
 /// The user part prefix of conference URIs: `conf-<id>`.
@@ -148,6 +177,13 @@ pub enum MediaWork {
         /// The new leg.
         request: Box<LegRequest>,
     },
+    /// Change a leg in place (same id and socket): an offered leg takes its answer.
+    ChangeLeg {
+        /// The leg.
+        leg: LegId,
+        /// What it becomes.
+        request: Box<LegRequest>,
+    },
     /// Remove a leg.
     RemoveLeg {
         /// The leg.
@@ -157,6 +193,13 @@ pub enum MediaWork {
     RemoveConference {
         /// The conference.
         conference: ConferenceId,
+    },
+    /// Change a conference's talker selection.
+    SetSelection {
+        /// The conference.
+        conference: ConferenceId,
+        /// The new selection.
+        policy: SelectionPolicy,
     },
 }
 
@@ -179,6 +222,8 @@ pub enum MediaOutcome {
     Added(AddedLeg),
     /// The leg or conference was removed.
     Removed,
+    /// The conference's selection was changed.
+    Changed,
     /// The change failed; nothing was changed (a replaced leg may be gone).
     Failed(ApiError),
 }
@@ -196,6 +241,16 @@ pub enum FocusOutput {
     },
     /// Run a media job and report back.
     Media(MediaJob),
+    /// Send a request of the node's own (an INVITE to an invitee, its ACK, a NOTIFY, a
+    /// MESSAGE copy); report what became of it with [`Focus::on_outgoing_result`].
+    Send(OutgoingRequest),
+    /// CANCEL the INVITE sent as this request, if it has no final response yet (RFC 3261
+    /// sec. 9.1; the shell builds the CANCEL from the INVITE it sent).
+    Cancel(OutgoingId),
+    /// Keep this persistent conference (new or changed) in the database.
+    StoreRoom(Room),
+    /// Forget the persistent conference with this number.
+    ForgetRoom(u32),
 }
 
 /// Work in flight, by job.
@@ -207,6 +262,14 @@ enum Pending {
     Join(Box<PendingJoin>),
     /// A re-INVITE waits for its leg change.
     Update(Box<PendingUpdate>),
+    /// An invitee's 200 waits for its leg.
+    Invited(Box<PendingInvited>),
+    /// A text conference's spawn request waits for its voice conference.
+    Spawn(Box<PendingSpawn>),
+    /// A stored room waits for its conference (at start).
+    Restore(Box<Room>),
+    /// A call to a phone number waits for its leg.
+    Trunk(trunk_call::TrunkJob),
     /// A removal nobody waits for.
     Cleanup,
 }
@@ -222,6 +285,25 @@ pub struct Focus {
     expiries: BTreeSet<(Instant, ConferenceId)>,
     next_job: u64,
     out: VecDeque<FocusOutput>,
+    /// Requests the focus sent, by id, while their answers matter.
+    sent: HashMap<OutgoingId, Sent>,
+    next_outgoing: u64,
+    invitations: HashMap<InvitationId, Invitation>,
+    /// When unanswered invitations end with 408.
+    ring_deadlines: BTreeSet<(Instant, InvitationId)>,
+    next_invitation: u64,
+    /// Text messages being copied to participants.
+    deliveries: HashMap<DeliveryId, Delivery>,
+    next_delivery: u64,
+    /// Rooms, by number, and the conference each runs as.
+    rooms: HashMap<u32, ConferenceId>,
+    next_room: u32,
+    /// How long invitees may ring.
+    ring_timeout: Duration,
+    /// What SIP legs receive (`sip.receive`).
+    receive: crate::config::SipReceive,
+    /// Calls to phone numbers through the PSTN trunk.
+    trunk: trunk_call::TrunkCalls,
 }
 
 impl Focus {
@@ -235,7 +317,30 @@ impl Focus {
             expiries: BTreeSet::new(),
             next_job: 0,
             out: VecDeque::new(),
+            sent: HashMap::new(),
+            next_outgoing: 0,
+            invitations: HashMap::new(),
+            ring_deadlines: BTreeSet::new(),
+            next_invitation: 0,
+            deliveries: HashMap::new(),
+            next_delivery: 0,
+            rooms: HashMap::new(),
+            next_room: 1,
+            ring_timeout: RING_TIMEOUT,
+            receive: crate::config::SipReceive::Auto,
+            trunk: trunk_call::TrunkCalls::default(),
         }
+    }
+
+    /// How long an invitee's phones may ring before the invitation ends with 408
+    /// (`sip.invite_timeout_secs`).
+    pub fn set_ring_timeout(&mut self, timeout: Duration) {
+        self.ring_timeout = timeout;
+    }
+
+    /// What SIP legs receive (`sip.receive`; `auto` until set).
+    pub fn set_receive(&mut self, receive: crate::config::SipReceive) {
+        self.receive = receive;
     }
 
     /// The next thing to do.
@@ -243,9 +348,12 @@ impl Focus {
         self.out.pop_front()
     }
 
-    /// When [`Focus::handle_timeout`] must next run.
+    /// When [`Focus::handle_timeout`] (and [`Focus::expire_invitations`]) must next run.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.expiries.first().map(|&(when, _)| when)
+        let empty = self.expiries.first().map(|&(when, _)| when);
+        let ring = self.ring_deadlines.first().map(|&(when, _)| when);
+        let trunk = self.trunk.next_deadline();
+        empty.into_iter().chain(ring).chain(trunk).min()
     }
 
     /// Ends conferences whose first participant did not come in time.
@@ -342,6 +450,10 @@ impl Focus {
             Some(Pending::Factory(pending)) => self.factory_done(*pending, outcome, now, entropy),
             Some(Pending::Join(pending)) => self.join_done(*pending, outcome),
             Some(Pending::Update(pending)) => self.update_done(*pending, outcome),
+            Some(Pending::Invited(pending)) => self.invited_done(*pending, outcome, entropy),
+            Some(Pending::Spawn(pending)) => self.spawn_done(*pending, outcome, now, entropy),
+            Some(Pending::Restore(room)) => self.restore_done(*room, outcome, entropy),
+            Some(Pending::Trunk(job)) => self.trunk_media_done(job, outcome, entropy),
             Some(Pending::Cleanup) => {
                 if let MediaOutcome::Failed(error) = outcome {
                     // Already gone (e.g. removed through the admin API) is the usual cause.
@@ -364,6 +476,15 @@ impl Focus {
         if !empty {
             return;
         }
+        if let Some(room) = self.conferences.get_mut(&id).filter(|c| c.room.is_some()) {
+            // Nobody speaks the old codec any more: the next participant chooses again.
+            room.lock = None;
+            tracing::info!(
+                conference = id.0,
+                "the last participant left a room; it stays"
+            );
+            return;
+        }
         if self.conferences.get(&id).is_some_and(|c| c.created_here) {
             tracing::info!(
                 conference = id.0,
@@ -377,6 +498,7 @@ impl Focus {
     }
 
     fn end_conference(&mut self, id: ConferenceId) {
+        self.hang_up_trunk_calls(id);
         if let Some(conference) = self.conferences.remove(&id) {
             if let Some(deadline) = conference.empty_deadline {
                 self.expiries.remove(&(deadline, id));

@@ -7,12 +7,11 @@ use crate::sip::router::ALLOW;
 use crate::sip::transaction::TransportKind;
 use crate::sip::Message;
 
-use super::{Arrival, CONFERENCE_USER_PREFIX};
+use super::Arrival;
 
-/// The node's Contact URI for conference `id` on the transport of `arrival`: `sips:` over
-/// TLS, `;transport=tcp` over TCP.
-pub fn conference_contact(id: u32, arrival: &Arrival) -> String {
-    let user = format!("{CONFERENCE_USER_PREFIX}{id}");
+/// The node's Contact URI for the conference whose URI user part is `user` (`conf-<id>`,
+/// `room-<n>`) on the transport of `arrival`: `sips:` over TLS, `;transport=tcp` over TCP.
+pub fn conference_contact(user: &str, arrival: &Arrival) -> String {
     match arrival.peer.transport {
         TransportKind::Tls => format!("sips:{user}@{}", arrival.host),
         TransportKind::Tcp => format!("sip:{user}@{};transport=tcp", arrival.host),

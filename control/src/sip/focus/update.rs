@@ -139,6 +139,7 @@ impl Focus {
                     conference,
                     media.tx_key.as_ref(),
                     participant.as_deref(),
+                    self.receive,
                 ),
                 None => Err("the conference has ended".to_owned()),
             };
@@ -161,7 +162,7 @@ impl Focus {
             let sdp = self.answer_for(&dialog, &offer, &mut media, &previous);
             if let Some(call) = self.calls.get_mut(&dialog) {
                 call.media = media;
-                call.invite_tx = tx;
+                call.invite_tx = Some(tx);
                 let answer = accept(&request, &tag, &call.contact, &sdp);
                 self.respond(tx, answer);
             }
@@ -246,7 +247,7 @@ impl Focus {
                 let answer = without_body(&request, status, reason, &tag, None);
                 return self.respond(tx, answer);
             }
-            MediaOutcome::Created(_) => None,
+            MediaOutcome::Created(_) | MediaOutcome::Changed => None,
         };
         let previous = match self.calls.get(&dialog) {
             Some(call) => call.media.clone(),
@@ -256,7 +257,7 @@ impl Focus {
         if let Some(call) = self.calls.get_mut(&dialog) {
             call.busy = false;
             call.leg = new_leg;
-            call.invite_tx = tx;
+            call.invite_tx = Some(tx);
             tracing::info!(
                 conference = call.conference.0,
                 user = call.user.as_str(),
@@ -273,6 +274,9 @@ impl Focus {
     /// A BYE: the participant leaves (200), its leg goes, and the conference ends if it
     /// was the last one.
     pub fn on_bye(&mut self, tx: ServerTxId, request: Message<Vec<u8>>) {
+        if self.on_trunk_bye(tx, &request) {
+            return;
+        }
         let tag = request.to_tag().unwrap_or("").to_owned();
         let call = dialog_of(&request).and_then(|id| self.calls.remove(&id));
         let Some(call) = call else {
@@ -295,7 +299,7 @@ impl Focus {
         let dialog = self
             .calls
             .iter()
-            .find(|(_, call)| call.invite_tx == invite)
+            .find(|(_, call)| call.invite_tx == Some(invite))
             .map(|(id, _)| id.clone());
         if let Some(call) = dialog.and_then(|id| self.calls.remove(&id)) {
             tracing::warn!(

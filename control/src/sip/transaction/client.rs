@@ -98,6 +98,11 @@ impl ClientTransaction {
         tx
     }
 
+    /// The request as sent, and where.
+    pub(crate) fn request(&self) -> (&[u8], Peer) {
+        (&self.request, self.peer)
+    }
+
     pub(crate) fn state(&self) -> ClientState {
         self.state
     }

@@ -13,6 +13,7 @@ mod ack;
 mod client;
 mod key;
 mod outbox;
+pub mod outgoing;
 mod server;
 mod timers;
 mod types;
@@ -363,6 +364,12 @@ impl TransactionLayer {
     /// The state of a client transaction, `None` once it has terminated.
     pub fn client_state(&self, id: ClientTxId) -> Option<ClientState> {
         self.clients.get(&id).map(ClientTransaction::state)
+    }
+
+    /// The request client transaction `id` sent and its peer, while it is alive (to
+    /// build the CANCEL of an INVITE).
+    pub fn client_request(&self, id: ClientTxId) -> Option<(&[u8], Peer)> {
+        self.clients.get(&id).map(ClientTransaction::request)
     }
 
     /// How many transactions are alive.

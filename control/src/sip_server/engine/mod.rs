@@ -7,6 +7,9 @@
 //! ([`crate::sip`]). [`transport`] holds the socket work, [`requests`] the hand-off of
 //! each request to the part of the core it belongs to.
 
+mod call_orders;
+mod notify;
+mod outgoing;
 mod requests;
 mod transport;
 
@@ -22,14 +25,18 @@ use rustls::ServerConfig;
 
 use super::connection::Connection;
 use super::entropy::OsEntropy;
-use super::store::SharedStore;
+use super::store::{lock, SharedStore};
 use crate::admin::SharedRegistry;
 use crate::sip::admission::{admit, Admission, UasProfile};
 use crate::sip::focus::{Arrival, Focus, FocusOutput, JobId, MediaJob, MediaOutcome};
 use crate::sip::gate::AuthGate;
 use crate::sip::registrar::ExpiryLimits;
 use crate::sip::router::server_profile;
-use crate::sip::transaction::{Peer, TransactionEvent, TransactionLayer, TransportKind};
+use crate::sip::transaction::{
+    ClientTxId, Peer, TransactionEvent, TransactionLayer, TransportKind,
+};
+
+pub use outgoing::Origin;
 
 /// The waker's token.
 pub const WAKER: Token = Token(0);
@@ -87,8 +94,12 @@ pub struct EngineParts {
     pub jobs: crossbeam_channel::Sender<MediaJob>,
     /// Their outcomes in.
     pub outcomes: crossbeam_channel::Receiver<(JobId, MediaOutcome)>,
+    /// Calls to phone numbers the admin API orders, and its removals.
+    pub admin_orders: crossbeam_channel::Receiver<crate::admin::calls::SipOrder>,
     /// Set to stop.
     pub stop: Arc<AtomicBool>,
+    /// SUBSCRIBE/NOTIFY: conference state, presence, watcher information.
+    pub subscriptions: crate::sip_server::subscriptions::Subscriptions,
 }
 
 /// The running thread's state.
@@ -97,6 +108,8 @@ pub struct Engine {
     parts: EngineParts,
     connections: HashMap<Token, Connection>,
     by_peer: HashMap<Peer, Token>,
+    /// Who waits for each client transaction's results.
+    outgoing: HashMap<ClientTxId, outgoing::Sender>,
     next_token: usize,
     entropy: OsEntropy,
     profile: UasProfile,
@@ -131,6 +144,7 @@ impl Engine {
             parts,
             connections: HashMap::new(),
             by_peer: HashMap::new(),
+            outgoing: HashMap::new(),
             next_token,
             entropy: OsEntropy::default(),
             profile: server_profile(),
@@ -148,6 +162,7 @@ impl Engine {
             let wake = [
                 self.parts.transactions.poll_timeout(),
                 self.parts.focus.poll_timeout(),
+                self.parts.subscriptions.poll_timeout(),
                 Some(self.next_purge),
             ]
             .into_iter()
@@ -179,10 +194,12 @@ impl Engine {
                 }
             }
             self.drain_outcomes();
+            self.take_admin_orders(Instant::now());
             let now = Instant::now();
             self.parts.transactions.handle_timeout(now);
             self.dispatch(None, now);
             self.parts.focus.handle_timeout(now);
+            self.parts.focus.expire_invitations(now, &mut self.entropy);
             if now >= self.next_purge {
                 self.purge_registrations();
                 self.next_purge = now + PURGE_PERIOD;
@@ -240,7 +257,9 @@ impl Engine {
                 TransactionEvent::AckTimeout { transaction } => {
                     self.parts.focus.on_ack_timeout(transaction);
                 }
-                _ => {}
+                other => {
+                    let _ = self.on_client_event(other, now);
+                }
             }
         }
     }
@@ -267,8 +286,21 @@ impl Engine {
                         tracing::error!("the media workers are gone");
                     }
                 }
+                FocusOutput::Send(request) => self.send_outgoing(Origin::Focus, request, now),
+                FocusOutput::Cancel(id) => self.cancel_outgoing(Origin::Focus, id, now),
+                FocusOutput::StoreRoom(room) => {
+                    if let Err(error) = lock(&self.parts.store).put_room(&room) {
+                        tracing::error!(%error, room = room.number, "cannot store a room");
+                    }
+                }
+                FocusOutput::ForgetRoom(number) => {
+                    if let Err(error) = lock(&self.parts.store).delete_room(number) {
+                        tracing::error!(%error, room = number, "cannot delete a room");
+                    }
+                }
             }
         }
+        self.update_subscriptions(now);
         while let Some(transmit) = self.parts.transactions.poll_transmit() {
             self.transmit(transmit);
         }

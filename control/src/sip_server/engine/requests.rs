@@ -5,11 +5,11 @@
 use std::time::Instant;
 
 use super::{transport_name, unix_now, Engine};
-use crate::sip::focus::{Arrival, Entropy, Focus};
+use crate::sip::focus::{invitee_of, Arrival, Entropy, Focus};
 use crate::sip::gate::GateDecision;
 use crate::sip::header::KnownHeader;
 use crate::sip::message::response_for;
-use crate::sip::registrar::{self, RegisterError};
+use crate::sip::registrar::{self, Binding, RegisterError};
 use crate::sip::router::{options_ok, route, Route, ALLOW};
 use crate::sip::transaction::{Peer, ServerTxId};
 use crate::sip::Message;
@@ -17,6 +17,7 @@ use crate::sip_server::store::lock;
 
 impl Engine {
     pub(super) fn respond(&mut self, transaction: ServerTxId, response: Vec<u8>, now: Instant) {
+        crate::metrics::sip::SERVER.record_response(&response);
         if let Err(error) = self.parts.transactions.respond(transaction, response, now) {
             tracing::debug!(%error, "response not sent");
         }
@@ -41,6 +42,19 @@ impl Engine {
                     return;
                 };
                 self.adopt_target(&request);
+                if let Some((_, invitee)) = invitee_of(&request) {
+                    let bindings = self.bindings_of(&invitee);
+                    self.parts.focus.on_invitation_invite(
+                        tx,
+                        request,
+                        arrival,
+                        &user,
+                        &bindings,
+                        now,
+                        &mut self.entropy,
+                    );
+                    return;
+                }
                 self.parts
                     .focus
                     .on_initial_invite(tx, request, arrival, &user, &mut self.entropy);
@@ -69,10 +83,49 @@ impl Engine {
                 }
             },
             Route::Ack => {}
+            Route::Subscribe => self.subscribe(tx, request, arrival, &tag, now),
+            Route::Message => {
+                let Some(user) = self.authenticate(tx, &request, &tag, now) else {
+                    return;
+                };
+                self.adopt_target(&request);
+                self.parts
+                    .focus
+                    .on_message(tx, request, arrival, &user, &mut self.entropy);
+            }
+            Route::Refer => {
+                let Some(user) = self.authenticate(tx, &request, &tag, now) else {
+                    return;
+                };
+                self.adopt_target(&request);
+                let bindings = invitee_of(&request)
+                    .map(|(_, invitee)| self.bindings_of(&invitee))
+                    .unwrap_or_default();
+                self.parts.focus.on_refer(
+                    tx,
+                    request,
+                    arrival,
+                    &user,
+                    &bindings,
+                    now,
+                    &mut self.entropy,
+                );
+            }
             _ => {
                 let answer =
                     simple_response(&request, 405, "Method Not Allowed", &tag, Some(ALLOW));
                 self.respond(tx, answer, now);
+            }
+        }
+    }
+
+    /// The live registered contacts of `user` (none when the database fails).
+    pub(super) fn bindings_of(&self, user: &str) -> Vec<Binding> {
+        match lock(&self.parts.store).bindings(user, unix_now()) {
+            Ok(bindings) => bindings,
+            Err(error) => {
+                tracing::error!(%error, "cannot read a user's registrations");
+                Vec::new()
             }
         }
     }
@@ -101,7 +154,7 @@ impl Engine {
     }
 
     /// The digest gate; answers the request itself unless it passes.
-    fn authenticate(
+    pub(super) fn authenticate(
         &mut self,
         tx: ServerTxId,
         request: &Message<Vec<u8>>,
@@ -150,7 +203,16 @@ impl Engine {
         tag: &str,
         now: Instant,
     ) {
-        let Some(user) = self.authenticate(tx, request, tag, now) else {
+        let user = if self.parts.gate.register_is_open() {
+            registrar::address_of_record(request)
+        } else {
+            self.authenticate(tx, request, tag, now)
+        };
+        let Some(user) = user else {
+            if self.parts.gate.register_is_open() {
+                let answer = simple_response(request, 400, "Bad Request", tag, None);
+                self.respond(tx, answer, now);
+            }
             return;
         };
         let Some(aor) = registrar::address_of_record(request) else {
@@ -183,6 +245,7 @@ impl Engine {
             Ok(Ok((changed, bindings))) => {
                 if changed > 0 {
                     tracing::info!(user = aor.as_str(), bindings = bindings.len(), %source, "registered");
+                    self.parts.subscriptions.registrations_changed(&aor);
                 }
                 let mut out = Vec::new();
                 registrar::write_ok(request, &bindings, unix, tag, &mut out);
@@ -213,7 +276,10 @@ impl Engine {
     pub(super) fn purge_registrations(&mut self) {
         match lock(&self.parts.store).purge_expired(unix_now()) {
             Ok(0) => {}
-            Ok(n) => tracing::debug!(expired = n, "expired registrations removed"),
+            Ok(n) => {
+                tracing::debug!(expired = n, "expired registrations removed");
+                self.parts.subscriptions.all_registrations_changed();
+            }
             Err(error) => tracing::warn!(%error, "cannot remove expired registrations"),
         }
     }

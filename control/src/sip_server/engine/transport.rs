@@ -211,7 +211,7 @@ impl Engine {
     }
 
     /// The UDP socket to answer `to` from: the first of its address family.
-    fn udp_for(&self, to: SocketAddr) -> Option<&UdpEndpoint> {
+    pub(super) fn udp_for(&self, to: SocketAddr) -> Option<&UdpEndpoint> {
         self.parts
             .udp
             .iter()

@@ -1,0 +1,476 @@
+//! Calls to phone numbers through the PSTN trunk (issue 6 item 5), sans-IO.
+//!
+//! An invitation whose invitee is a phone number ([`PstnRoute::number_of`]) is not a
+//! registrar lookup: the focus adds a mixing leg first (the configured G.711 law,
+//! telephone-event, the conference mix as what it receives, SRTP with a fresh key when the
+//! trunk is configured for it, no remote yet), then sends the trunk an INVITE with an early
+//! offer naming that leg's address ([`crate::sip::pstn::offer`]). The trunk's 2xx is
+//! acknowledged and its answer changes the leg in place ([`MediaWork::ChangeLeg`]: the same
+//! socket, now with the trunk's address, the law it chose and its key). The inviter hears
+//! the outcome like any invitation's: 200 once the leg took the answer, the trunk's final
+//! status on failure, 408 when it does not answer within `pstn.answer_timeout_secs`.
+//! A BYE from the trunk removes the leg; the end of the conference, or the leg's or the
+//! conference's removal through the admin API, sends the trunk a BYE (or a CANCEL while
+//! it still rings). The admin API starts calls here too ([`Focus::call_number`]).
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::Instant;
+
+use medianode_dataplane::conference::{ConferenceId, LegId, Receive};
+use medianode_dataplane::srtp::{SdesKey, SrtpPolicy};
+
+use super::call::fresh_sdes_key;
+use super::conference::Keying;
+use super::invitation::{Invitation, Sent};
+use super::join::read_offer;
+use super::responses::conference_contact;
+use super::{Arrival, Entropy, Focus, MediaOutcome, MediaWork, Pending};
+use crate::admin::leg_request::{LegMedia, LegRequest};
+use crate::admin::HopByHopKeys;
+use crate::sip::dialog::{Dialog, ViaSpec};
+use crate::sip::header::KnownHeader;
+use crate::sip::message::MessageWriter;
+use crate::sip::pstn::offer::{write_trunk_offer, OfferCrypto, TELEPHONE_EVENT_PT};
+use crate::sip::pstn::{G711Law, PhoneNumber, PstnRoute};
+use crate::sip::router::ALLOW;
+use crate::sip::sdp::{AudioCodec, AudioOffer};
+use crate::sip::transaction::outgoing::{peer_of_uri, with_via, OutgoingId};
+use crate::sip::transaction::Peer;
+use crate::sip::{Message, Method};
+
+/// Names one call to the trunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(super) struct TrunkCallId(u64);
+
+/// The focus's calls to the trunk, and the route they take.
+#[derive(Debug, Default)]
+pub(super) struct TrunkCalls {
+    route: Option<PstnRoute>,
+    calls: HashMap<TrunkCallId, TrunkCall>,
+    /// When unanswered calls end with 408.
+    deadlines: BTreeSet<(Instant, TrunkCallId)>,
+    /// INVITEs cancelled while ringing, by request: a 2xx crossing the CANCEL is
+    /// acknowledged and hung up.
+    cancelled: HashMap<OutgoingId, Box<Message<Vec<u8>>>>,
+    next: u64,
+}
+
+impl TrunkCalls {
+    /// When the earliest unanswered call times out.
+    pub(super) fn next_deadline(&self) -> Option<Instant> {
+        self.deadlines.first().map(|&(when, _)| when)
+    }
+}
+
+/// What a media job of a trunk call was for.
+#[derive(Debug)]
+pub(super) enum TrunkJob {
+    /// The leg the offer names was added.
+    Added(TrunkCallId),
+    /// The leg took the trunk's answer.
+    Changed(TrunkCallId),
+}
+
+/// Where a trunk call is.
+#[derive(Debug)]
+enum TrunkState {
+    /// The leg is being added; the INVITE goes once its address is known.
+    AddingLeg,
+    /// The INVITE is out (kept to make the dialog and the CANCEL).
+    Calling {
+        invite: OutgoingId,
+        request: Box<Message<Vec<u8>>>,
+    },
+    /// Answered: the leg is taking the answer.
+    Answering { dialog: Box<Dialog> },
+    /// Talking.
+    Up { dialog: Box<Dialog> },
+    /// Nothing more to send the trunk.
+    Over,
+}
+
+/// One call to a phone number.
+#[derive(Debug)]
+struct TrunkCall {
+    conference: ConferenceId,
+    number: PhoneNumber,
+    /// The inviter's report, until the outcome is known.
+    invitation: Option<Invitation>,
+    /// The node's Contact (the conference URI on the inviter's transport).
+    contact: String,
+    tx_key: Option<SdesKey>,
+    leg: Option<LegId>,
+    state: TrunkState,
+    deadline: Instant,
+    session_id: u64,
+}
+
+impl Focus {
+    /// Routes phone numbers to `route`'s trunk (`None`: numbers are unknown users).
+    pub fn set_pstn_route(&mut self, route: Option<PstnRoute>) {
+        self.trunk.route = route;
+    }
+
+    /// The phone number `invitee_uri` calls, when a trunk is configured.
+    pub(super) fn trunk_number(&self, invitee_uri: &str) -> Option<PhoneNumber> {
+        self.trunk.route.as_ref()?.number_of(invitee_uri)
+    }
+
+    /// Calls `to` (a phone number) into `conference` for the admin API; `arrival` names
+    /// the node's own SIP address for Contact. Returns the call's id, or the status and
+    /// reason it was refused with: 404 for an unknown conference or without a trunk, 400
+    /// when `to` is not a phone number, 488 for an end-to-end conference.
+    pub fn call_number(
+        &mut self,
+        conference: ConferenceId,
+        to: &str,
+        arrival: &Arrival,
+        now: Instant,
+        entropy: &mut dyn Entropy,
+    ) -> Result<u64, (u16, String)> {
+        if !self.knows(conference) {
+            return Err((404, format!("unknown conference \"{}\"", conference.0)));
+        }
+        let Some(route) = &self.trunk.route else {
+            return Err((404, "no PSTN trunk is configured (pstn.trunk)".to_owned()));
+        };
+        let Some(number) = route.number_of(to) else {
+            return Err((400, format!("{to:?} is not a phone number")));
+        };
+        let keying = self.conferences.get(&conference).map(|c| &c.keying);
+        if matches!(keying, Some(Keying::EndToEnd(_))) {
+            return Err((
+                488,
+                "an end-to-end conference has no mix for a phone".to_owned(),
+            ));
+        }
+        let invitation = Invitation::unreported(conference, number.to_string(), now);
+        self.start_trunk_call(invitation, number, arrival, now, entropy)
+            .map(|id| id.0)
+            .ok_or_else(|| (500, "the call could not be started".to_owned()))
+    }
+
+    /// Starts calling `number` for `invitation`: the leg first, the INVITE when it is there.
+    pub(super) fn start_trunk_call(
+        &mut self,
+        invitation: Invitation,
+        number: PhoneNumber,
+        arrival: &Arrival,
+        now: Instant,
+        entropy: &mut dyn Entropy,
+    ) -> Option<TrunkCallId> {
+        let Some(route) = self.trunk.route.clone() else {
+            self.finish_invitation(invitation, 404, entropy);
+            return None;
+        };
+        let conference = invitation.conference;
+        let end_to_end = self
+            .conferences
+            .get(&conference)
+            .is_some_and(|c| matches!(c.keying, Keying::EndToEnd(_)));
+        if end_to_end {
+            // The mix is clear media: an end-to-end conference has none to give a phone.
+            tracing::info!(
+                conference = conference.0,
+                "no PSTN calls from end-to-end conferences"
+            );
+            self.finish_invitation(invitation, 488, entropy);
+            return None;
+        }
+        let tx_key = match route.srtp {
+            Some(suite) => match fresh_sdes_key(suite, entropy) {
+                Some(key) => Some(key),
+                None => {
+                    self.finish_invitation(invitation, 500, entropy);
+                    return None;
+                }
+            },
+            None => None,
+        };
+        let Ok(leg) = trunk_leg(route.law, tx_key.as_ref()) else {
+            self.finish_invitation(invitation, 500, entropy);
+            return None;
+        };
+        self.trunk.next += 1;
+        let id = TrunkCallId(self.trunk.next);
+        let deadline = now + route.answer_timeout;
+        tracing::info!(
+            conference = conference.0,
+            number = number.as_str(),
+            "calling a phone number through the trunk"
+        );
+        self.trunk.calls.insert(
+            id,
+            TrunkCall {
+                conference,
+                number,
+                invitation: Some(invitation),
+                contact: conference_contact(&self.conference_user(conference), arrival),
+                tx_key,
+                leg: None,
+                state: TrunkState::AddingLeg,
+                deadline,
+                session_id: entropy.next_u64() >> 1,
+            },
+        );
+        self.trunk.deadlines.insert((deadline, id));
+        self.start_job(
+            MediaWork::AddLeg {
+                conference,
+                request: Box::new(leg),
+            },
+            Pending::Trunk(TrunkJob::Added(id)),
+        );
+        Some(id)
+    }
+
+    /// A media job of a trunk call ended.
+    pub(super) fn trunk_media_done(
+        &mut self,
+        job: TrunkJob,
+        outcome: MediaOutcome,
+        entropy: &mut dyn Entropy,
+    ) {
+        match job {
+            TrunkJob::Added(id) => self.trunk_leg_added(id, outcome, entropy),
+            TrunkJob::Changed(id) => {
+                let Some(call) = self.trunk.calls.get_mut(&id) else {
+                    return;
+                };
+                match outcome {
+                    MediaOutcome::Added(_) => {
+                        if let TrunkState::Answering { dialog } =
+                            std::mem::replace(&mut call.state, TrunkState::Over)
+                        {
+                            call.state = TrunkState::Up { dialog };
+                        }
+                        tracing::info!(
+                            conference = call.conference.0,
+                            number = call.number.as_str(),
+                            "the phone joined"
+                        );
+                        if let Some(invitation) = call.invitation.take() {
+                            self.finish_invitation(invitation, 200, entropy);
+                        }
+                    }
+                    other => {
+                        tracing::warn!(?other, "the trunk's answer could not be applied");
+                        self.end_trunk_call(id, 500, entropy);
+                    }
+                }
+            }
+        }
+    }
+
+    fn trunk_leg_added(
+        &mut self,
+        id: TrunkCallId,
+        outcome: MediaOutcome,
+        entropy: &mut dyn Entropy,
+    ) {
+        let added = match outcome {
+            MediaOutcome::Added(added) => added,
+            other => {
+                tracing::warn!(?other, "the leg of a PSTN call could not be added");
+                return self.end_trunk_call(id, 500, entropy);
+            }
+        };
+        let Some(route) = self.trunk.route.clone() else {
+            return;
+        };
+        let Some(call) = self.trunk.calls.get_mut(&id) else {
+            // The call ended while its leg was being added.
+            self.start_job(MediaWork::RemoveLeg { leg: added.leg }, Pending::Cleanup);
+            return;
+        };
+        call.leg = Some(added.leg);
+        let key_text = call.tx_key.as_ref().map(ToString::to_string);
+        let crypto = match (route.srtp, key_text.as_deref()) {
+            (Some(suite), Some(key)) => Some(OfferCrypto { suite, key }),
+            _ => None,
+        };
+        let sdp = write_trunk_offer(added.local, route.law, crypto, call.session_id);
+        let uri = route.request_uri(&call.number);
+        let aor = call.contact.split(';').next().unwrap_or(&call.contact);
+        let mut bytes = Vec::new();
+        let mut w = MessageWriter::request(&mut bytes, Method::Invite, &uri);
+        w.known(KnownHeader::MaxForwards, 70);
+        w.known(
+            KnownHeader::From,
+            format_args!("<{aor}>;tag={}", entropy.hex_id()),
+        );
+        w.known(KnownHeader::To, format_args!("<{uri}>"));
+        w.known(
+            KnownHeader::CallId,
+            format_args!("{}@medianode", entropy.hex_id()),
+        );
+        w.known(KnownHeader::CSeq, "1 INVITE");
+        w.known(KnownHeader::Contact, format_args!("<{}>", call.contact));
+        w.known(KnownHeader::Allow, ALLOW);
+        w.finish_with("application/sdp", sdp.as_bytes());
+        // The shell adds the real Via; this copy is only read for the dialog and CANCEL.
+        let placeholder = ViaSpec {
+            transport: "UDP",
+            sent_by: "invalid",
+            branch: "z9hG4bKtrunk",
+        };
+        let parsed = with_via(&bytes, &placeholder).map(Message::new_checked);
+        let (Some(Ok(request)), Some(peer)) =
+            (parsed, peer_of_uri(&format!("sip:{}", route.trunk)))
+        else {
+            return self.end_trunk_call(id, 500, entropy);
+        };
+        let invite = self.send(peer, bytes, Sent::Trunk(id));
+        if let Some(call) = self.trunk.calls.get_mut(&id) {
+            call.state = TrunkState::Calling {
+                invite,
+                request: Box::new(request),
+            };
+        }
+    }
+
+    /// The trunk's 2xx: ACK it, and let the leg take the answer.
+    pub(super) fn trunk_answered(
+        &mut self,
+        invite: OutgoingId,
+        call_id: TrunkCallId,
+        response: Message<Vec<u8>>,
+        entropy: &mut dyn Entropy,
+    ) {
+        let Some(peer) = self.trunk_peer() else {
+            return;
+        };
+        if let Some(request) = self.trunk.cancelled.remove(&invite) {
+            // The trunk answered as the call was being cancelled: ACK, then BYE.
+            if let Ok(dialog) = Dialog::as_uac(request.as_ref(), &response) {
+                let mut ack = Vec::new();
+                dialog
+                    .write_ack_without_via(request.cseq().number, &mut ack)
+                    .finish(b"");
+                self.send_ack(peer, ack.clone());
+                self.sent.insert(invite, Sent::Answered { peer, ack });
+                let mut bye = Vec::new();
+                let mut dialog = dialog;
+                dialog
+                    .write_request_without_via(Method::Bye, &mut bye)
+                    .finish(b"");
+                self.send(peer, bye, Sent::Notice);
+            }
+            return;
+        }
+        let Some(call) = self.trunk.calls.get(&call_id) else {
+            return;
+        };
+        let TrunkState::Calling { request, .. } = &call.state else {
+            return;
+        };
+        let Ok(dialog) = Dialog::as_uac(request.as_ref(), &response) else {
+            return;
+        };
+        let cseq = request.cseq().number;
+        let deadline = call.deadline;
+        let mut ack = Vec::new();
+        dialog.write_ack_without_via(cseq, &mut ack).finish(b"");
+        self.send_ack(peer, ack.clone());
+        // Retransmissions of the 2xx get the same ACK.
+        self.sent.insert(invite, Sent::Answered { peer, ack });
+        self.trunk.deadlines.remove(&(deadline, call_id));
+        let Some(call) = self.trunk.calls.get_mut(&call_id) else {
+            return;
+        };
+        let answer = read_offer(&response)
+            .ok()
+            .and_then(|sdp| AudioOffer::read(&sdp, None).ok());
+        let leg = answer.as_ref().and_then(|audio| {
+            let law = match audio.codec {
+                AudioCodec::Pcma => G711Law::ALaw,
+                AudioCodec::Pcmu => G711Law::MuLaw,
+                AudioCodec::Opus => return None,
+            };
+            if audio.is_hold() || audio.crypto.is_some() != call.tx_key.is_some() {
+                return None;
+            }
+            let rx = audio.crypto.as_ref();
+            let request = match (rx, &call.tx_key) {
+                (Some(rx), Some(tx)) => {
+                    let keys = HopByHopKeys::from_sdes(rx, tx.clone()).ok()?;
+                    trunk_request(
+                        law,
+                        audio.telephone_event,
+                        LegMedia::HopByHop(Box::new(keys)),
+                    )
+                }
+                _ => trunk_request(law, audio.telephone_event, LegMedia::Plain),
+            };
+            Some(request.ok()?.with_remote(audio.remote?))
+        });
+        let (Some(request), Some(leg)) = (leg, call.leg) else {
+            tracing::info!(
+                number = call.number.as_str(),
+                "the trunk's answer is not usable G.711; hanging up"
+            );
+            call.state = TrunkState::Up {
+                dialog: Box::new(dialog),
+            };
+            return self.end_trunk_call(call_id, 488, entropy);
+        };
+        call.state = TrunkState::Answering {
+            dialog: Box::new(dialog),
+        };
+        self.start_job(
+            MediaWork::ChangeLeg {
+                leg,
+                request: Box::new(request),
+            },
+            Pending::Trunk(TrunkJob::Changed(call_id)),
+        );
+    }
+
+    fn trunk_peer(&self) -> Option<Peer> {
+        peer_of_uri(&format!("sip:{}", self.trunk.route.as_ref()?.trunk))
+    }
+
+    /// Trunk calls in progress or up.
+    pub fn trunk_call_count(&self) -> usize {
+        self.trunk.calls.len()
+    }
+}
+
+/// The gateway leg of `law`: the mix, telephone-event, `media`.
+fn trunk_request(
+    law: G711Law,
+    telephone_event: Option<u8>,
+    media: LegMedia,
+) -> Result<LegRequest, String> {
+    LegRequest::new(
+        law.encoding(),
+        Some(law.payload_type()),
+        telephone_event,
+        media,
+    )
+    .map(|request| request.with_receive(Receive::Mix))
+    .map_err(|(field, problem)| format!("{field}: {problem}"))
+}
+
+/// The leg added before the offer: the configured law, no remote yet; on an SRTP trunk
+/// it sends with `tx_key` and, until the answer brings the trunk's key, accepts nothing
+/// (its receiving key is the node's own, which no trunk sends with).
+fn trunk_leg(law: G711Law, tx_key: Option<&SdesKey>) -> Result<LegRequest, String> {
+    let media = match tx_key {
+        Some(tx) => LegMedia::HopByHop(Box::new(HopByHopKeys {
+            suite: tx.master_key.suite(),
+            rx: SrtpPolicy::new(tx.master_key.clone()),
+            tx: tx.clone(),
+            tx_policy: SrtpPolicy::new(tx.master_key.clone()),
+        })),
+        None => LegMedia::Plain,
+    };
+    trunk_request(law, Some(TELEPHONE_EVENT_PT), media)
+}
+
+#[path = "trunk_hangup.rs"]
+mod hangup;
+
+#[cfg(test)]
+#[path = "trunk_call_tests.rs"]
+mod tests;

@@ -1,0 +1,427 @@
+//! A second user agent written by others, for real: baresip (Debian `baresip-core`) dials
+//! the conference factory with SDES SRTP mandatory (`mediaenc=srtp-mand`), follows the 302
+//! to the new conference URI and joins it, sending a sox-made tone from a file (`aufile`)
+//! and recording what it hears (`sndfile`), with no sound card. A SIPp participant joins
+//! the same conference URI over plain RTP and plays `fixtures/baresip/g711a.pcap` into it.
+//!
+//! Checked: baresip's leg is SRTP and SIPp's is not; baresip's recording carries the
+//! capture's speech (its loudness matches the capture's); and a capture on the loopback
+//! interface (tshark) shows the node sending baresip's tone, decrypted, to SIPp.
+//!
+//! Needs root (or CAP_NET_RAW), like every SIPp scenario that plays a pcap: SIPp sends it
+//! through a raw socket, and tshark captures on `lo`.
+
+mod sip_support;
+mod support;
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use medianode_tools::capture::CaptureReader;
+use serde_json::Value;
+use sip_support::*;
+use support::*;
+
+/// The node's media ports in this test (unique among the test binaries).
+const MEDIA_PORTS: (u16, u16) = (36600, 36619);
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/baresip")
+        .join(name)
+}
+
+/// G.711 A-law to linear PCM (ITU-T G.711 table 1a, read backwards).
+fn alaw_to_linear(code: u8) -> i16 {
+    let a = code ^ 0x55;
+    let segment = (a >> 4) & 0x07;
+    let mantissa = i32::from(a & 0x0f);
+    let magnitude = match segment {
+        0 => (mantissa << 4) + 8,
+        _ => ((mantissa << 4) + 0x108) << (segment - 1),
+    };
+    if a & 0x80 != 0 {
+        magnitude as i16
+    } else {
+        -magnitude as i16
+    }
+}
+
+fn rms(samples: &[i16]) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    let sum: f64 = samples.iter().map(|&s| f64::from(s) * f64::from(s)).sum();
+    (sum / samples.len() as f64).sqrt()
+}
+
+/// 20 ms frames (160 samples at 8 kHz) louder than `floor`.
+fn loud_frames(samples: &[i16], floor: f64) -> Vec<&[i16]> {
+    samples.chunks(160).filter(|f| rms(f) > floor).collect()
+}
+
+/// The capture's audio, decoded.
+fn pcap_audio() -> Vec<i16> {
+    let file = File::open(fixture("g711a.pcap")).unwrap();
+    let mut reader = CaptureReader::new(file).unwrap();
+    let mut samples = Vec::new();
+    while let Some(datagram) = reader.next_datagram() {
+        let datagram = datagram.unwrap();
+        assert_eq!(datagram.payload[1] & 0x7f, 8, "the capture is PCMA");
+        samples.extend(datagram.payload[12..].iter().map(|&b| alaw_to_linear(b)));
+    }
+    samples
+}
+
+/// The 16-bit mono samples of a WAV file (the `data` chunk).
+fn wav_samples(path: &Path) -> Vec<i16> {
+    let mut bytes = Vec::new();
+    File::open(path).unwrap().read_to_end(&mut bytes).unwrap();
+    assert!(
+        bytes.len() >= 12 && &bytes[..4] == b"RIFF",
+        "{path:?} is not WAV"
+    );
+    let mut at = 12;
+    while at + 8 <= bytes.len() {
+        let id = &bytes[at..at + 4];
+        let len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
+        let body = &bytes[at + 8..(at + 8 + len).min(bytes.len())];
+        if id == b"fmt " {
+            let channels = u16::from_le_bytes([body[2], body[3]]);
+            let rate = u32::from_le_bytes(body[4..8].try_into().unwrap());
+            let bits = u16::from_le_bytes([body[14], body[15]]);
+            assert_eq!((channels, rate, bits), (1, 8000, 16), "{path:?}");
+        }
+        if id == b"data" {
+            return body
+                .chunks_exact(2)
+                .map(|s| i16::from_le_bytes([s[0], s[1]]))
+                .collect();
+        }
+        at += 8 + len + (len & 1);
+    }
+    panic!("{path:?} has no data chunk");
+}
+
+/// A child process killed (and reaped) when the test ends, however it ends.
+struct Running {
+    child: Child,
+    name: &'static str,
+}
+
+impl Running {
+    fn start(name: &'static str, command: &mut Command) -> Running {
+        let child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("{name} must be installed and runnable: {e}"));
+        Running { child, name }
+    }
+
+    /// Asks the process to stop with `signal` and waits up to 10 s for it.
+    fn stop(&mut self, signal_name: &str) {
+        if self.child.try_wait().unwrap().is_none() {
+            signal(&self.child, signal_name);
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.child.try_wait().unwrap().is_none() {
+            assert!(Instant::now() < deadline, "{} did not stop", self.name);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn wait_for<T>(what: &str, log: impl Fn() -> String, mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(found) = probe() {
+            return found;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}\n{}",
+            log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn conference_detail(node: &SipNode, id: &str) -> Option<Value> {
+    let answer = node
+        .process
+        .request("GET", &format!("/v1/conferences/{id}"), "");
+    (answer.status == 200).then(|| answer.json())
+}
+
+fn write_baresip_home(home: &Path, sip_port: u16, node: &SipNode, tone: &Path, records: &Path) {
+    std::fs::create_dir_all(home).unwrap();
+    std::fs::create_dir_all(records).unwrap();
+    let config = format!(
+        "poll_method epoll\n\
+         sip_listen 127.0.0.1:{sip_port}\n\
+         net_interface 127.0.0.1\n\
+         call_local_timeout 20\n\
+         call_max_calls 1\n\
+         audio_player aubridge,sink\n\
+         audio_source aufile,{tone}\n\
+         audio_alert aubridge,alert\n\
+         audio_level no\n\
+         rtcp_mux no\n\
+         jitter_buffer_delay 1-10\n\
+         module_path /usr/lib/baresip/modules\n\
+         module g711.so\n\
+         module aufile.so\n\
+         module aubridge.so\n\
+         module sndfile.so\n\
+         module srtp.so\n\
+         module_tmp account.so\n\
+         module_app menu.so\n\
+         snd_path {records}\n",
+        tone = tone.display(),
+        records = records.display(),
+    );
+    std::fs::write(home.join("config"), config).unwrap();
+    let account = format!(
+        "<sip:bob@{node};transport=udp>;auth_pass=builder;mediaenc=srtp-mand;regint=0;\
+         audio_codecs=PCMA\n",
+        node = node.sip
+    );
+    std::fs::write(home.join("accounts"), account).unwrap();
+}
+
+/// Parses tshark's `-T fields -e udp.srcport -e udp.dstport -e udp.payload` lines.
+fn captured(text: &str) -> Vec<(u16, u16, Vec<u8>)> {
+    text.lines()
+        .filter_map(|line| {
+            let mut fields = line.split('\t');
+            let src = fields.next()?.parse().ok()?;
+            let dst = fields.next()?.parse().ok()?;
+            let hex: String = fields.next()?.chars().filter(|c| *c != ':').collect();
+            let payload = (0..hex.len() / 2)
+                .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
+                .collect::<Option<Vec<u8>>>()?;
+            Some((src, dst, payload))
+        })
+        .collect()
+}
+
+#[test]
+fn baresip_joins_through_the_factory_with_srtp_and_exchanges_audio_with_sipp() {
+    let expected = pcap_audio();
+    let expected_rms = rms(&expected);
+    let dir = scratch_dir("sip-baresip");
+    let node = SipNode::start(&SipNodeSetup {
+        dir: &dir,
+        users: &[("alice", "wonderland"), ("bob", "builder")],
+        algorithms: "[\"MD5\"]",
+        media_ports: MEDIA_PORTS,
+        tls: None,
+        extra_sip: "",
+    });
+
+    // A 12 s 440 Hz tone at half scale for baresip to send.
+    let tone = dir.join("tone.wav");
+    let sox = Command::new("sox")
+        .args(["-n", "-r", "8000", "-c", "1", "-b", "16"])
+        .arg(&tone)
+        .args(["synth", "12", "sine", "440", "vol", "0.5"])
+        .output()
+        .expect("sox must be installed");
+    assert!(sox.status.success(), "{sox:?}");
+
+    // Everything the node sends from its media ports, as seen on loopback.
+    let capture_file = dir.join("capture.txt");
+    let mut tshark = Running::start(
+        "tshark",
+        Command::new("tshark")
+            .args(["-i", "lo", "-l", "-n", "-a", "duration:40", "-f"])
+            .arg(format!(
+                "udp and src portrange {}-{}",
+                MEDIA_PORTS.0, MEDIA_PORTS.1
+            ))
+            .args(["-T", "fields", "-e", "udp.srcport", "-e", "udp.dstport"])
+            .args(["-e", "udp.payload"])
+            .stdout(File::create(&capture_file).unwrap())
+            .stderr(File::create(dir.join("tshark.log")).unwrap()),
+    );
+    wait_for(
+        "tshark to capture",
+        || std::fs::read_to_string(dir.join("tshark.log")).unwrap_or_default(),
+        || {
+            std::fs::read_to_string(dir.join("tshark.log"))
+                .ok()?
+                .contains("Capturing on")
+                .then_some(())
+        },
+    );
+
+    // baresip dials the factory and follows the 302 into the new conference.
+    let home = dir.join("baresip");
+    let records = dir.join("records");
+    write_baresip_home(&home, free_port(), &node, &tone, &records);
+    let baresip_log = dir.join("baresip.log");
+    let log_file = File::create(&baresip_log).unwrap();
+    let mut baresip = Running::start(
+        "baresip",
+        Command::new("baresip")
+            .arg("-f")
+            .arg(&home)
+            .arg("-e")
+            .arg(format!("/dial sip:conference@{}", node.sip))
+            .args(["-t", "40"])
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone().unwrap())
+            .stderr(log_file),
+    );
+    let logs = || {
+        format!(
+            "baresip: {}\nnode: {}",
+            std::fs::read_to_string(&baresip_log).unwrap_or_default(),
+            node.process.log()
+        )
+    };
+    let id = wait_for("baresip's conference", logs, || {
+        let list = node.process.get_json("/v1/conferences");
+        list["conferences"].as_array()?.iter().find_map(|c| {
+            (c["legs"].as_array()?.len() == 1).then(|| c["id"].as_str().unwrap().to_owned())
+        })
+    });
+    let baresip_leg = conference_detail(&node, &id).unwrap()["legs"][0].clone();
+    assert_eq!(
+        baresip_leg["suite"], "AES_CM_128_HMAC_SHA1_80",
+        "baresip's leg is SRTP: {baresip_leg}"
+    );
+    assert_eq!(baresip_leg["participant"], "bob", "{baresip_leg}");
+
+    // SIPp joins the same conference URI and plays the capture.
+    let conference_uri = format!("sip:conf-{id}@{}", node.sip);
+    let server = node.sip.to_string();
+    let sipp_dir = dir.clone();
+    let signalling_port = free_port().to_string();
+    let media_port = free_port();
+    let media_port_text = media_port.to_string();
+    let pcap = fixture("g711a.pcap").display().to_string();
+    let scenario_file = fixture("join_conference.xml").display().to_string();
+    let alice = std::thread::spawn(move || {
+        sipp(
+            &[
+                &server,
+                "-sf",
+                &scenario_file,
+                "-s",
+                "alice",
+                "-au",
+                "alice",
+                "-ap",
+                "wonderland",
+                "-key",
+                "conference",
+                &conference_uri,
+                "-key",
+                "pcap",
+                &pcap,
+                "-m",
+                "1",
+                "-i",
+                "127.0.0.1",
+                "-p",
+                &signalling_port,
+                "-mp",
+                &media_port_text,
+                "-nostdin",
+                "-timeout",
+                "30",
+                "-timeout_error",
+            ],
+            &sipp_dir,
+        )
+    });
+    let alice_leg = wait_for("SIPp's leg", logs, || {
+        let detail = conference_detail(&node, &id)?;
+        detail["legs"]
+            .as_array()?
+            .iter()
+            .find(|leg| leg["participant"] == "alice")
+            .cloned()
+    });
+    assert!(
+        alice_leg["suite"].is_null(),
+        "SIPp's leg is plain RTP: {alice_leg}"
+    );
+    let alice_leg_port: u16 = alice_leg["local"]
+        .as_str()
+        .and_then(|l| l.rsplit(':').next()?.parse().ok())
+        .expect("the leg's local address");
+
+    let output = alice.join().unwrap();
+    assert!(
+        output.status.success(),
+        "SIPp failed ({}): {}\n{}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+        logs()
+    );
+    // baresip hangs up and closes its recordings on SIGINT.
+    baresip.stop("INT");
+    tshark.stop("INT");
+
+    // baresip heard the capture: its decoded recording carries the capture's speech, at
+    // the capture's loudness (the node forwards G.711 unchanged).
+    let decoded = std::fs::read_dir(&records)
+        .unwrap()
+        .filter_map(|e| Some(e.ok()?.path()))
+        .find(|p| p.to_string_lossy().ends_with("-dec.wav"))
+        .unwrap_or_else(|| panic!("baresip recorded nothing\n{}", logs()));
+    let heard = wav_samples(&decoded);
+    let floor = 200.0;
+    let expected_loud = loud_frames(&expected, floor).len();
+    let heard_loud: Vec<i16> = loud_frames(&heard, floor).concat();
+    assert!(
+        heard_loud.len() / 160 * 10 >= expected_loud * 8,
+        "baresip heard {} loud frames of the capture's {expected_loud}\n{}",
+        heard_loud.len() / 160,
+        logs()
+    );
+    let expected_loud_rms = rms(&loud_frames(&expected, floor).concat());
+    let ratio = rms(&heard_loud) / expected_loud_rms;
+    assert!(
+        (0.8..1.25).contains(&ratio),
+        "baresip's recording is {ratio:.2} times as loud as the capture \
+         (capture RMS {expected_rms:.0})"
+    );
+
+    // SIPp received baresip's tone: plain PCMA from SIPp's leg to SIPp's media port.
+    let packets = captured(&std::fs::read_to_string(&capture_file).unwrap());
+    let to_sipp: Vec<&[u8]> = packets
+        .iter()
+        .filter(|(src, dst, _)| *src == alice_leg_port && *dst == media_port)
+        .map(|(_, _, payload)| payload.as_slice())
+        .filter(|p| rtp_fields(p).is_some() && p[1] & 0x7f == 8)
+        .collect();
+    assert!(
+        to_sipp.len() >= 200,
+        "SIPp got {} PCMA packets from the node ({} captured in all)",
+        to_sipp.len(),
+        packets.len()
+    );
+    let tone_samples: Vec<i16> = to_sipp
+        .iter()
+        .flat_map(|p| p[12..].iter().map(|&b| alaw_to_linear(b)))
+        .collect();
+    let tone_rms = rms(&tone_samples);
+    // A sine at half scale has an RMS of 16384 / sqrt(2) = 11585.
+    assert!(
+        (9000.0..14000.0).contains(&tone_rms),
+        "what SIPp got is not baresip's tone: RMS {tone_rms:.0}"
+    );
+}

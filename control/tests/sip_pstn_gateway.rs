@@ -1,0 +1,711 @@
+//! The PSTN gateway proxy through the real binary (issue 6 item 5): SIPp plays the PSTN
+//! trunk (`sipp/pstn_trunk.xml`) and two Opus participants, added through the admin API
+//! to receive the mix, send sines at two frequencies. Alice REFERs the conference to a
+//! phone number (SIPp, `sipp/refer_inviter.xml`); the node calls the trunk with an early
+//! G.711 offer, the trunk answers with PCMA, plays `fixtures/sipp/g711a.pcap` (7 s of
+//! speech) and hangs up.
+//!
+//! Checked: alice's NOTIFYs end with `SIP/2.0 200 OK`; the gateway leg took the trunk's
+//! address from its answer and receives the mix; what the node sent the trunk (captured by
+//! tshark on `lo`, decoded from PCMA) carries both Opus talkers' tones within 1 dB; each
+//! Opus participant's decoded mix carries the trunk's speech (once the other talker's tone
+//! is taken out, far louder than before the call, with the capture's loudness envelope)
+//! and not its own tone; the gateway leg is gone after the trunk's BYE.
+//!
+//! A second test places the call through the admin API (`POST /v1/conferences/{id}/calls`)
+//! and removes the gateway leg through it, which hangs up the trunk
+//! (`sipp/pstn_trunk_hung_up.xml` waits for the node's BYE).
+//!
+//! Needs root (or CAP_NET_RAW): SIPp plays a pcap through a raw socket, tshark captures.
+
+mod sip_support;
+mod support;
+
+use std::f64::consts::PI;
+use std::fs::File;
+use std::net::{SocketAddr, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output};
+use std::time::{Duration, Instant};
+
+use medianode_tools::capture::CaptureReader;
+use opusic_c::{Application, Bitrate, Channels, Decoder, Encoder, SampleRate};
+use serde_json::{json, Value};
+use sip_support::*;
+use support::*;
+
+/// The node's media ports in this test (unique among the test binaries).
+const MEDIA_PORTS: (u16, u16) = (36700, 36719);
+/// The phone number alice invites.
+const NUMBER: &str = "+15550100";
+const LEVEL_EXT_ID: u8 = 1;
+const PT_OPUS: u8 = 111;
+/// The two Opus talkers: frequency and peak amplitude (bin-centred in 400 ms windows).
+const TONES: [(f64, f64); 2] = [(500.0, 6000.0), (1300.0, 5000.0)];
+/// 20 ms rounds the talkers send: 10 s.
+const ROUNDS: u32 = 500;
+/// When alice REFERs, after the talkers started (the time before is the tone-only case).
+const REFER_AFTER: Duration = Duration::from_millis(1200);
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/sipp")
+        .join(name)
+}
+
+/// A-law bytes to linear PCM with the node's own G.711 kernels.
+fn alaw(codes: &[u8]) -> Vec<i16> {
+    let mut pcm = vec![0i16; codes.len()];
+    medianode_simd::alaw_decode(&mut pcm, codes);
+    pcm
+}
+
+/// The capture's audio, decoded (8 kHz).
+fn pcap_audio() -> Vec<i16> {
+    let file = File::open(fixture("g711a.pcap")).unwrap();
+    let mut reader = CaptureReader::new(file).unwrap();
+    let mut samples = Vec::new();
+    while let Some(datagram) = reader.next_datagram() {
+        let datagram = datagram.unwrap();
+        assert_eq!(datagram.payload[1] & 0x7f, 8, "the capture is PCMA");
+        samples.extend(alaw(&datagram.payload[12..]));
+    }
+    samples
+}
+
+fn rms(samples: &[f64]) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    (samples.iter().map(|s| s * s).sum::<f64>() / samples.len() as f64).sqrt()
+}
+
+fn sine(hz: f64, amplitude: f64, rate: u32, start: usize, n: usize) -> Vec<i16> {
+    (start..start + n)
+        .map(|i| (amplitude * (2.0 * PI * hz * i as f64 / f64::from(rate)).sin()).round() as i16)
+        .collect()
+}
+
+/// The RFC 6464 level (-dBov) of a frame.
+fn level_dbov(pcm: &[i16]) -> u8 {
+    let power: f64 = pcm.iter().map(|&s| f64::from(s).powi(2)).sum::<f64>() / pcm.len() as f64;
+    let db = 10.0 * (power.max(1e-9) / 32768f64.powi(2)).log10();
+    (-db).round().clamp(0.0, 127.0) as u8
+}
+
+/// The amplitude of the `hz` component of `pcm`: one DFT bin under a Hann window, with
+/// its two neighbours (where a Hann window spreads a bin-centred sine).
+fn tone_amplitude(pcm: &[f64], rate: u32, hz: f64) -> f64 {
+    let n = pcm.len();
+    let bin = (hz * n as f64 / f64::from(rate)).round() as usize;
+    let power: f64 = (bin - 1..=bin + 1)
+        .map(|k| {
+            let (mut re, mut im) = (0.0, 0.0);
+            for (i, &s) in pcm.iter().enumerate() {
+                let w = 0.5 - 0.5 * (2.0 * PI * i as f64 / n as f64).cos();
+                let angle = 2.0 * PI * (k * i) as f64 / n as f64;
+                re += s * w * angle.cos();
+                im -= s * w * angle.sin();
+            }
+            re * re + im * im
+        })
+        .sum();
+    (power / 1.5).sqrt() * 4.0 / n as f64
+}
+
+/// `pcm` without its `hz` component: a least-squares sine fit per 20 ms frame, subtracted
+/// (so a frame's gain or phase of its own does not leave the tone behind).
+fn without_tone(pcm: &[f64], rate: u32, hz: f64) -> Vec<f64> {
+    let chunk = rate as usize / 50;
+    let mut out = Vec::with_capacity(pcm.len());
+    for (c, block) in pcm.chunks(chunk).enumerate() {
+        let phase = |i: usize| 2.0 * PI * hz * (c * chunk + i) as f64 / f64::from(rate);
+        let (mut cc, mut ss, mut cs, mut xc, mut xs) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        for (i, &x) in block.iter().enumerate() {
+            let (s, co) = phase(i).sin_cos();
+            cc += co * co;
+            ss += s * s;
+            cs += co * s;
+            xc += x * co;
+            xs += x * s;
+        }
+        let det = cc * ss - cs * cs;
+        let (a, b) = if det.abs() < 1e-9 {
+            (0.0, 0.0)
+        } else {
+            ((xc * ss - xs * cs) / det, (xs * cc - xc * cs) / det)
+        };
+        out.extend(block.iter().enumerate().map(|(i, &x)| {
+            let (s, co) = phase(i).sin_cos();
+            x - a * co - b * s
+        }));
+    }
+    out
+}
+
+/// Loudness in dB of `pcm` per frame of `frame` samples, averaged over 5 frames (100 ms).
+fn envelope(pcm: &[f64], frame: usize) -> Vec<f64> {
+    let db: Vec<f64> = pcm
+        .chunks_exact(frame)
+        .map(|f| 10.0 * (rms(f).powi(2) + 1.0).log10())
+        .collect();
+    db.windows(5).map(|w| w.iter().sum::<f64>() / 5.0).collect()
+}
+
+/// The best Pearson correlation of `heard` against `reference` over lags of 0..`max_lag`
+/// frames (what was heard comes later).
+fn best_correlation(reference: &[f64], heard: &[f64], max_lag: usize) -> (f64, usize) {
+    let mut best = (f64::MIN, 0);
+    for lag in 0..max_lag.min(heard.len()) {
+        let pairs: Vec<(f64, f64)> = reference
+            .iter()
+            .zip(&heard[lag..])
+            .map(|(&a, &b)| (a, b))
+            .collect();
+        if pairs.len() < 100 {
+            break;
+        }
+        let n = pairs.len() as f64;
+        let (ma, mb) = (
+            pairs.iter().map(|p| p.0).sum::<f64>() / n,
+            pairs.iter().map(|p| p.1).sum::<f64>() / n,
+        );
+        let cov: f64 = pairs.iter().map(|p| (p.0 - ma) * (p.1 - mb)).sum();
+        let va: f64 = pairs.iter().map(|p| (p.0 - ma).powi(2)).sum();
+        let vb: f64 = pairs.iter().map(|p| (p.1 - mb).powi(2)).sum();
+        let r = cov / (va * vb).sqrt().max(1e-9);
+        if r > best.0 {
+            best = (r, lag);
+        }
+    }
+    best
+}
+
+/// A child process killed (and reaped) when the test ends, however it ends.
+struct Running {
+    child: Child,
+    name: &'static str,
+}
+
+impl Running {
+    fn start(name: &'static str, command: &mut Command) -> Running {
+        let child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("{name} must be installed and runnable: {e}"));
+        Running { child, name }
+    }
+
+    fn stop(&mut self, signal_name: &str) {
+        if self.child.try_wait().unwrap().is_none() {
+            signal(&self.child, signal_name);
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.child.try_wait().unwrap().is_none() {
+            assert!(Instant::now() < deadline, "{} did not stop", self.name);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Parses tshark's `-T fields -e udp.srcport -e udp.dstport -e udp.payload` lines.
+fn captured(text: &str) -> Vec<(u16, u16, Vec<u8>)> {
+    text.lines()
+        .filter_map(|line| {
+            let mut fields = line.split('\t');
+            let src = fields.next()?.parse().ok()?;
+            let dst = fields.next()?.parse().ok()?;
+            let hex: String = fields.next()?.chars().filter(|c| *c != ':').collect();
+            let payload = (0..hex.len() / 2)
+                .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
+                .collect::<Option<Vec<u8>>>()?;
+            Some((src, dst, payload))
+        })
+        .collect()
+}
+
+/// The sipfrag status lines of the NOTIFYs in a SIPp message log, in order.
+fn sipfrags(log: &str) -> Vec<String> {
+    log.split("NOTIFY sip:")
+        .skip(1)
+        .filter_map(|notify| {
+            let body = notify
+                .split("\r\n\r\n")
+                .nth(1)
+                .or_else(|| notify.split("\n\n").nth(1))?;
+            body.lines()
+                .find(|l| l.starts_with("SIP/2.0 "))
+                .map(|l| l.trim().to_owned())
+        })
+        .collect()
+}
+
+fn assert_success(what: &str, output: &Output, log: &str) {
+    assert!(
+        output.status.success(),
+        "{what} failed ({}): {}\n{}\nnode log: {log}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+}
+
+/// An Opus participant: its socket, leg, tone and what it heard (arrival, packet).
+struct Participant {
+    socket: UdpSocket,
+    local: SocketAddr,
+    tone: (f64, f64),
+    ssrc: u32,
+    encoder: Encoder,
+    received: Vec<(Instant, Vec<u8>)>,
+}
+
+impl Participant {
+    fn join(node: &SipNode, conference: &str, tone: (f64, f64), ssrc: u32) -> Participant {
+        let socket = endpoint();
+        let body = json!({
+            "codec": "opus",
+            "audio_level_id": LEVEL_EXT_ID,
+            "remote": socket.local_addr().unwrap().to_string(),
+            "receive": "mix",
+        });
+        let answer = node
+            .process
+            .create(&format!("/v1/conferences/{conference}/legs"), &body);
+        assert_eq!(answer["receive"], "mix", "{answer}");
+        let mut encoder =
+            Encoder::new(Channels::Mono, SampleRate::Hz48000, Application::Voip).expect("encoder");
+        encoder
+            .set_bitrate(Bitrate::Value(64_000))
+            .expect("bitrate");
+        Participant {
+            socket,
+            local: answer["local"].as_str().unwrap().parse().unwrap(),
+            tone,
+            ssrc,
+            encoder,
+            received: Vec::new(),
+        }
+    }
+
+    fn talk(&mut self, round: u32) {
+        let n = 960;
+        let pcm = sine(self.tone.0, self.tone.1, 48_000, round as usize * n, n);
+        let input: Vec<u16> = pcm.iter().map(|&s| s as u16).collect();
+        let mut out = [0u8; 1500];
+        let len = self
+            .encoder
+            .encode_to_slice(&input, &mut out)
+            .expect("encode");
+        let packet = rtp_with_level(
+            PT_OPUS,
+            round as u16,
+            round * n as u32,
+            self.ssrc,
+            LEVEL_EXT_ID,
+            level_dbov(&pcm),
+            &out[..len],
+        );
+        self.socket.send_to(&packet, self.local).unwrap();
+    }
+
+    fn listen(&mut self) {
+        let mut got = Vec::new();
+        drain(&self.socket, &mut got);
+        let now = Instant::now();
+        self.received.extend(got.into_iter().map(|p| (now, p)));
+    }
+
+    /// The decoded mix (48 kHz) of the packets that arrived in `from..to`; every packet is
+    /// decoded in sequence order from the first, so the decoder is warm at `from`.
+    fn heard(&self, from: Instant, to: Instant) -> Vec<f64> {
+        let mut packets: Vec<(u16, Instant, &[u8])> = self
+            .received
+            .iter()
+            .filter_map(|(at, p)| rtp_fields(p).map(|(seq, _, _)| (seq, *at, p.as_slice())))
+            .collect();
+        packets.sort_by_key(|(seq, _, _)| *seq);
+        let mut decoder = Decoder::new(Channels::Mono, SampleRate::Hz48000).expect("decoder");
+        let mut pcm = Vec::new();
+        for (_, at, packet) in packets {
+            let mut out = [0u16; 5760];
+            let n = decoder
+                .decode_to_slice(&packet[12..], &mut out, false)
+                .expect("the node's Opus decodes");
+            if (from..to).contains(&at) {
+                pcm.extend(out[..n].iter().map(|&s| f64::from(s as i16)));
+            }
+        }
+        pcm
+    }
+}
+
+/// SIPp as the trunk on `port` (media on `media`) for one call of `scenario_file`; with
+/// `sipp/pstn_trunk.xml` it answers the node's INVITE, plays the capture, waits `hold_ms`
+/// and hangs up.
+fn trunk(
+    node: &SipNode,
+    dir: &Path,
+    scenario_file: &str,
+    (port, media): (u16, u16),
+    hold_ms: u32,
+) -> std::thread::JoinHandle<Output> {
+    let (dir, server) = (dir.to_owned(), node.sip.to_string());
+    let pcap = fixture("g711a.pcap").display().to_string();
+    let args = [
+        server,
+        "-sf".into(),
+        scenario(scenario_file),
+        "-m".into(),
+        "1".into(),
+        "-i".into(),
+        "127.0.0.1".into(),
+        "-p".into(),
+        port.to_string(),
+        "-mp".into(),
+        media.to_string(),
+        "-key".into(),
+        "pcap".into(),
+        pcap,
+        "-d".into(),
+        hold_ms.to_string(),
+        "-nostdin".into(),
+        "-timeout".into(),
+        "30".into(),
+        "-timeout_error".into(),
+    ];
+    std::thread::spawn(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        sipp(&args, &dir)
+    })
+}
+
+/// The node's legs in conference `id` (`GET /v1/conferences/{id}`).
+fn legs(node: &SipNode, id: &str) -> Vec<Value> {
+    node.process.get_json(&format!("/v1/conferences/{id}"))["legs"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_phone_number_is_called_through_the_trunk_and_mixed_both_ways() {
+    let speech = pcap_audio();
+    let dir = scratch_dir("sip-pstn-gateway");
+    let trunk_port = free_port();
+    let trunk_media = free_port();
+    let node = SipNode::start(&SipNodeSetup {
+        dir: &dir,
+        users: &[("alice", "wonderland")],
+        algorithms: "[\"MD5\"]",
+        media_ports: MEDIA_PORTS,
+        tls: None,
+        extra_sip: &format!("[pstn]\ntrunk = \"127.0.0.1:{trunk_port}\"\ncodec = \"PCMA\"\n"),
+    });
+    let logs = || node.process.log();
+
+    // A conference from the admin API with two Opus participants taking the mix.
+    let id = node
+        .process
+        .create("/v1/conferences", &json!({ "loudest_n": 3 }))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut participants: Vec<Participant> = TONES
+        .iter()
+        .enumerate()
+        .map(|(i, &tone)| Participant::join(&node, &id, tone, 0x7000 + i as u32))
+        .collect();
+
+    // What the node sends from its media ports, as seen on loopback.
+    let capture_file = dir.join("capture.txt");
+    let tshark_log = dir.join("tshark.log");
+    let mut tshark = Running::start(
+        "tshark",
+        Command::new("tshark")
+            .args(["-i", "lo", "-l", "-n", "-a", "duration:30", "-f"])
+            .arg(format!(
+                "udp and src portrange {}-{}",
+                MEDIA_PORTS.0, MEDIA_PORTS.1
+            ))
+            .args(["-T", "fields", "-e", "udp.srcport", "-e", "udp.dstport"])
+            .args(["-e", "udp.payload"])
+            .stdout(File::create(&capture_file).unwrap())
+            .stderr(File::create(&tshark_log).unwrap()),
+    );
+    let capturing = Instant::now() + Duration::from_secs(15);
+    while !std::fs::read_to_string(&tshark_log)
+        .unwrap_or_default()
+        .contains("Capturing on")
+    {
+        assert!(Instant::now() < capturing, "tshark never captured");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // SIPp as the trunk: answers the node's INVITE, plays the capture, hangs up.
+    let trunk = trunk(
+        &node,
+        &dir,
+        "pstn_trunk.xml",
+        (trunk_port, trunk_media),
+        7500,
+    );
+
+    // The talkers start; alice REFERs the number once the tone-only case is recorded.
+    let start = Instant::now();
+    let refer_at = start + REFER_AFTER;
+    let mut inviter = None;
+    let mut gateway_leg: Option<Value> = None;
+    for round in 0..ROUNDS {
+        for participant in &mut participants {
+            participant.talk(round);
+        }
+        if inviter.is_none() && Instant::now() >= refer_at {
+            let (dir, server) = (dir.clone(), node.sip.to_string());
+            let messages = dir.join("refer.log");
+            let conference = format!("conf-{id}");
+            inviter = Some(std::thread::spawn(move || {
+                let port = free_port().to_string();
+                let output = sipp(
+                    &[
+                        &server,
+                        "-sf",
+                        &scenario("refer_inviter.xml"),
+                        "-s",
+                        &conference,
+                        "-au",
+                        "alice",
+                        "-ap",
+                        "wonderland",
+                        "-key",
+                        "caller",
+                        "alice",
+                        "-key",
+                        "invitee",
+                        NUMBER,
+                        "-m",
+                        "1",
+                        "-i",
+                        "127.0.0.1",
+                        "-p",
+                        &port,
+                        "-nostdin",
+                        "-timeout",
+                        "20",
+                        "-timeout_error",
+                        "-trace_msg",
+                        "-message_file",
+                        messages.to_str().unwrap(),
+                    ],
+                    &dir,
+                );
+                (
+                    output,
+                    std::fs::read_to_string(&messages).unwrap_or_default(),
+                )
+            }));
+        }
+        if round == 300 {
+            // Mid-call (the capture plays from about 1.3 s to 8.3 s): the gateway leg.
+            gateway_leg = legs(&node, &id).into_iter().find(|l| l["codec"] == "PCMA");
+        }
+        let next = start + Duration::from_millis(20 * u64::from(round + 1));
+        while Instant::now() < next {
+            for participant in &mut participants {
+                participant.listen();
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    for participant in &mut participants {
+        participant.listen();
+    }
+
+    let (output, messages) = inviter.expect("alice referred").join().unwrap();
+    assert_success("the inviter", &output, &logs());
+    let frags = sipfrags(&messages);
+    assert_eq!(
+        frags,
+        ["SIP/2.0 100 Trying", "SIP/2.0 200 OK"],
+        "{messages}\n{}",
+        logs()
+    );
+    let output = trunk.join().unwrap();
+    assert_success("the trunk", &output, &logs());
+    tshark.stop("INT");
+
+    let gateway_leg = gateway_leg.unwrap_or_else(|| panic!("no gateway leg mid-call\n{}", logs()));
+    assert_eq!(gateway_leg["receive"], "mix", "{gateway_leg}");
+    assert_eq!(
+        gateway_leg["remote"],
+        format!("127.0.0.1:{trunk_media}"),
+        "the leg took the trunk's address from its answer: {gateway_leg}"
+    );
+    let gateway_port: u16 = gateway_leg["local"]
+        .as_str()
+        .and_then(|l| l.rsplit(':').next()?.parse().ok())
+        .expect("the gateway leg's local address");
+    // After the trunk's BYE the gateway leg is gone; the participants stay.
+    let detail = node.process.get_json(&format!("/v1/conferences/{id}"));
+    assert_eq!(detail["legs"].as_array().map(Vec::len), Some(2), "{detail}");
+
+    // The trunk got PCMA it can decode, carrying both Opus talkers within 1 dB.
+    let packets = captured(&std::fs::read_to_string(&capture_file).unwrap());
+    let mut to_trunk: Vec<(u16, &[u8])> = packets
+        .iter()
+        .filter(|(src, dst, _)| *src == gateway_port && *dst == trunk_media)
+        .map(|(_, _, payload)| payload.as_slice())
+        .filter(|p| p.len() == 12 + 160 && p[1] & 0x7f == 8)
+        .filter_map(|p| rtp_fields(p).map(|(seq, _, _)| (seq, p)))
+        .collect();
+    assert!(
+        to_trunk.len() >= 250,
+        "the trunk got {} PCMA packets ({} captured in all)",
+        to_trunk.len(),
+        packets.len()
+    );
+    to_trunk.sort_by_key(|(seq, _)| *seq);
+    let to_trunk: Vec<f64> = to_trunk
+        .iter()
+        .flat_map(|(_, p)| alaw(&p[12..]))
+        .map(f64::from)
+        .collect();
+    // 400 ms from the middle of the call.
+    let window = &to_trunk[to_trunk.len() / 2..to_trunk.len() / 2 + 3200];
+    for &(hz, amplitude) in &TONES {
+        let measured = tone_amplitude(window, 8000, hz);
+        let db = 20.0 * (measured / amplitude).log10();
+        assert!(
+            db.abs() <= 1.0,
+            "the trunk got {hz} Hz at {measured:.0}, expected {amplitude} ({db:+.2} dB)"
+        );
+    }
+
+    // Each Opus participant hears the trunk's speech besides the other talker's tone, and
+    // not its own tone.
+    let speech_f: Vec<f64> = speech.iter().map(|&s| f64::from(s)).collect();
+    let speech_envelope = envelope(&speech_f, 160);
+    let speech_rms = rms(&speech_f);
+    for (i, participant) in participants.iter().enumerate() {
+        let other = participants[1 - i].tone.0;
+        // The mix settles in the first 700 ms.
+        let before = participant.heard(start + Duration::from_millis(700), refer_at);
+        let during = participant.heard(refer_at, start + Duration::from_secs(9));
+        // Measured before the call: the trunk's speech has energy at any frequency.
+        let own = tone_amplitude(&before[..19_200], 48_000, participant.tone.0);
+        assert!(
+            20.0 * (own.max(1e-3) / 32767.0).log10() < -40.0,
+            "participant {i} hears its own tone at {own:.0}"
+        );
+        let quiet = rms(&without_tone(&before, 48_000, other));
+        let residual = without_tone(&during, 48_000, other);
+        let loud = rms(&residual);
+        assert!(
+            loud > 5.0 * quiet.max(1.0) && loud > 0.3 * speech_rms,
+            "participant {i}: without the tone, RMS {loud:.0} in the call, {quiet:.0} before \
+             (the capture's RMS is {speech_rms:.0})\n{}",
+            logs()
+        );
+        let heard_envelope = envelope(&residual, 960);
+        let (r, lag) = best_correlation(&speech_envelope, &heard_envelope, 150);
+        eprintln!(
+            "participant {i}: residual RMS {loud:.0} (before {quiet:.0}), envelope \
+             correlation {r:.2} at {lag} frames"
+        );
+        assert!(
+            r > 0.6,
+            "participant {i}: what it heard does not follow the capture's loudness \
+             (best correlation {r:.2} at {lag} frames)"
+        );
+    }
+    let (exit, log) = node.process.stop();
+    assert!(exit.success(), "{log}");
+}
+
+#[test]
+fn the_admin_api_calls_a_number_into_a_conference() {
+    let dir = scratch_dir("sip-pstn-admin-call");
+    let trunk_port = free_port();
+    let trunk_media = free_port();
+    let node = SipNode::start(&SipNodeSetup {
+        dir: &dir,
+        users: &[],
+        algorithms: "[\"MD5\"]",
+        media_ports: (36720, 36739),
+        tls: None,
+        extra_sip: &format!("[pstn]\ntrunk = \"127.0.0.1:{trunk_port}\"\n"),
+    });
+    let id = node
+        .process
+        .create("/v1/conferences", &json!({ "loudest_n": 3 }))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let calls = format!("/v1/conferences/{id}/calls");
+    let refused = node
+        .process
+        .request("POST", &calls, r#"{"to": "sip:alice@example.com"}"#);
+    assert_eq!(refused.status, 400, "{:?}", refused.json());
+    let unknown = node.process.request(
+        "POST",
+        "/v1/conferences/999/calls",
+        r#"{"to": "tel:+15550100"}"#,
+    );
+    assert_eq!(unknown.status, 404);
+    let missing = node.process.request("POST", &calls, "{}");
+    assert_eq!(missing.status, 400);
+
+    let trunk = trunk(
+        &node,
+        &dir,
+        "pstn_trunk_hung_up.xml",
+        (trunk_port, trunk_media),
+        0,
+    );
+    let placed = node
+        .process
+        .request("POST", &calls, &format!(r#"{{"to": "tel:{NUMBER}"}}"#));
+    assert_eq!(placed.status, 202, "{:?}", placed.json());
+    let body = placed.json();
+    assert!(
+        !body["call"].as_str().unwrap_or_default().is_empty(),
+        "{body}"
+    );
+    assert_eq!(body["to"], format!("tel:{NUMBER}"));
+
+    // The gateway leg takes the trunk's answer; removing it through the admin API sends
+    // the trunk a BYE.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let answered = loop {
+        let found = legs(&node, &id)
+            .into_iter()
+            .find(|l| l["codec"] == "PCMA" && l["remote"] == format!("127.0.0.1:{trunk_media}"));
+        if let Some(leg) = found {
+            break leg;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no answered gateway leg\n{}",
+            node.process.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(answered["receive"], "mix", "{answered}");
+    let leg = answered["leg"].as_str().unwrap();
+    let removed = node
+        .process
+        .request("DELETE", &format!("/v1/conferences/{id}/legs/{leg}"), "");
+    assert_eq!(removed.status, 204);
+    let output = trunk.join().unwrap();
+    assert_success("the trunk", &output, &node.process.log());
+    assert!(legs(&node, &id).is_empty());
+    let (exit, log) = node.process.stop();
+    assert!(exit.success(), "{log}");
+}
