@@ -254,9 +254,31 @@ fn help_says_how_calls_are_set_up_and_setup_failures_exit_2() {
     let text = String::from_utf8_lossy(&help.stdout);
     assert!(text.contains("admin API"), "{text}");
     assert!(
-        text.contains("SIP") && text.contains("later work"),
+        text.contains("--sip") && text.contains("INVITEs the factory"),
         "{text}"
     );
+    assert!(text.contains("--receive"), "{text}");
+
+    // The mix is set up through the admin API, and its talkers are not read from packets.
+    for (args, why) in [
+        (
+            &["--receive", "mix", "--sip", "127.0.0.1:9"][..],
+            "--receive mix is set up through the admin API",
+        ),
+        (
+            &["--receive", "mix", "--check-talkers"][..],
+            "--check-talkers reads forwarded packets",
+        ),
+    ] {
+        let refused = Command::new(BIN)
+            .args(["--synthetic", "1", "--node", "127.0.0.1:9", "--quiet"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(refused.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(stderr.contains(why), "{args:?}: {stderr}");
+    }
 
     let missing = Command::new(BIN).arg("/nonexistent.pcap").output().unwrap();
     assert_eq!(missing.status.code(), Some(2));

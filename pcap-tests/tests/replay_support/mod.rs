@@ -123,12 +123,81 @@ pub struct Node {
     pub http: SocketAddr,
     /// Where its log is.
     pub log: PathBuf,
+    /// Its SIP UDP address, when started with SIP.
+    pub sip: Option<SocketAddr>,
+}
+
+/// The log without ANSI colour sequences.
+fn plain_log(log: &str) -> String {
+    let mut out = String::with_capacity(log.len());
+    let mut chars = log.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for end in chars.by_ref() {
+                if end == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 impl Node {
+    /// The log so far, without colours.
+    pub fn log_text(&self) -> String {
+        plain_log(&std::fs::read_to_string(&self.log).unwrap_or_default())
+    }
+
+    /// Starts the node with SIP on a free UDP port of 127.0.0.1 (domain `medianode.test`,
+    /// users in memory): `sip` is more of its `[sip]` section and `users` its `[[users]]`
+    /// as (name, password). Waits until it logs where SIP listens.
+    pub fn start_with_sip(test: &str, sip: &str, users: &[(&str, &str)]) -> Node {
+        let mut section = format!(
+            "\n[sip]\nudp = [\"127.0.0.1:0\"]\ntcp = []\ntls = []\ndatabase = \":memory:\"\n\
+             domain = \"medianode.test\"\n{sip}"
+        );
+        for (name, password) in users {
+            section.push_str(&format!(
+                "[[users]]\nname = \"{name}\"\npassword = \"{password}\"\n"
+            ));
+        }
+        let mut node = Node::start_configured(test, &section, "info");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let log = node.log_text();
+            let listening = log
+                .lines()
+                .find(|l| l.contains("SIP server listening"))
+                .and_then(|line| {
+                    let at = line.find("udp=[")? + 5;
+                    let rest = &line[at..];
+                    rest[..rest.find([']', ','])?].trim().parse().ok()
+                });
+            if let Some(address) = listening {
+                node.sip = Some(address);
+                return node;
+            }
+            assert!(Instant::now() < deadline, "SIP never listened: {log}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Starts the node on two cores (or one), its own HTTP port and a media port range of
     /// its own, and waits until `/healthz` answers 200.
     pub fn start(test: &str) -> Node {
+        // These tests use the admin API only: the SIP server stays off (so parallel nodes do
+        // not compete for its port) and keeps nothing on disk. A build whose configuration
+        // has no [sip] section yet refuses the key, and gets the rest.
+        let without_sip = "\n[sip]\nudp = []\ntcp = []\ntls = []\ndatabase = \":memory:\"\n";
+        Node::start_configured(test, without_sip, "warn")
+    }
+
+    /// Starts the node with `sip_section` (tried without it if the build refuses it) and
+    /// log filter `filter`.
+    fn start_configured(test: &str, sip_section: &str, filter: &str) -> Node {
         let dir = scratch_dir(test);
         let http_port = free_port();
         // A media range per node, derived from its HTTP port, so parallel tests do not
@@ -138,14 +207,10 @@ impl Node {
         let config = dir.join("medianode.toml");
         let base_config = format!(
             "[runtime]\ncores = {cores}\n\n[media]\nport_min = {base}\nport_max = {}\n\n\
-             [http]\nlisten = \"127.0.0.1:{http_port}\"\n\n[log]\nfilter = \"warn\"\n",
+             [http]\nlisten = \"127.0.0.1:{http_port}\"\n\n[log]\nfilter = \"{filter}\"\n",
             base + 999
         );
-        // These tests use the admin API only: the SIP server stays off (so parallel nodes do
-        // not compete for its port) and keeps nothing on disk. A build whose configuration
-        // has no [sip] section yet refuses the key, and gets the rest.
-        let without_sip = "\n[sip]\nudp = []\ntcp = []\ntls = []\ndatabase = \":memory:\"\n";
-        std::fs::write(&config, format!("{base_config}{without_sip}")).expect("write the config");
+        std::fs::write(&config, format!("{base_config}{sip_section}")).expect("write the config");
         let valid = Command::new(medianode_bin())
             .arg("--config")
             .arg(&config)
@@ -169,6 +234,7 @@ impl Node {
             child,
             http: SocketAddr::from(([127, 0, 0, 1], http_port)),
             log,
+            sip: None,
         };
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {

@@ -19,8 +19,17 @@ use medianode_tools::replay::progress::ProgressLine;
 use medianode_tools::replay::thresholds::{parse_duration, parse_ratio};
 use medianode_tools::replay::{
     load_capture, run, synthetic_voices, violations, LevelSource, PolicyRequest, ReplayOptions,
-    SrtpMode, StreamFilter, Thresholds, Timing,
+    SipTarget, SrtpMode, StreamFilter, Thresholds, Timing,
 };
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ReceiveMode {
+    /// The selected talkers' packets, forwarded.
+    Streams,
+    /// One stream mixed by the node (G.711 or Opus); loss is read from its sequence
+    /// numbers, talkers are not checked (their presence is in the mix's content).
+    Mix,
+}
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Levels {
@@ -39,8 +48,12 @@ enum Levels {
     version,
     about,
     after_help = "Calls are set up through the node's admin API (POST /v1/conferences, \
-                  /legs). Setting them up through the node's SIP instead (INVITE to the \
-                  conference factory, follow the 302, SDES keys) is later work.\n\n\
+                  /legs), or with --sip through the node's SIP: the first participant of a \
+                  conference INVITEs the factory and follows the 302, the others INVITE the \
+                  conference URI, each offering SDP (RTP/SAVP with an SDES key under \
+                  --srtp), and BYE at the end. Over SIP the node's [sip] loudest_n sets the \
+                  policy (--loudest and --all do not apply), --node is still read for it, \
+                  and --e2e is not available.\n\n\
                   Exit status: 0 passed, 1 a limit was exceeded or packets were misrouted, \
                   altered or failed SRTP, 2 the run could not be made."
 )]
@@ -63,6 +76,21 @@ struct Args {
     /// The node's HTTP address (admin API).
     #[arg(long, default_value = "http://127.0.0.1:9100")]
     node: String,
+    /// Set calls up through the node's SIP at this UDP address instead of the admin API.
+    #[arg(long, value_name = "HOST:PORT", conflicts_with = "e2e")]
+    sip: Option<SocketAddr>,
+    /// With --sip: the SIP domain (the factory URI is `sip:<factory>@<domain>`).
+    #[arg(long, requires = "sip", default_value = "localhost")]
+    sip_domain: String,
+    /// With --sip: the conference factory's user part.
+    #[arg(long, requires = "sip", default_value = "conference")]
+    sip_factory: String,
+    /// With --sip: the user to call as (digest username).
+    #[arg(long, requires = "sip", default_value = "rtp-replay")]
+    sip_user: String,
+    /// With --sip: the digest password (none: the node must not ask).
+    #[arg(long, requires = "sip")]
+    sip_password: Option<String>,
     /// The replay's UDP address, where the node sends media back.
     #[arg(long, default_value = "127.0.0.1:0")]
     bind: SocketAddr,
@@ -91,6 +119,9 @@ struct Args {
     /// Forward every participant (no selection).
     #[arg(long)]
     all: bool,
+    /// What participants receive (admin API only for mix).
+    #[arg(long, value_enum, default_value = "streams")]
+    receive: ReceiveMode,
     /// Where RFC 6464 audio levels come from.
     #[arg(long, value_enum, default_value = "slots")]
     levels: Levels,
@@ -161,6 +192,13 @@ fn options(args: &Args) -> anyhow::Result<ReplayOptions> {
     };
     let mut options = ReplayOptions::new(&args.node, streams, args.conferences, args.participants);
     options.bind = args.bind;
+    options.sip = args.sip.map(|server| SipTarget {
+        server,
+        domain: args.sip_domain.clone(),
+        factory: args.sip_factory.clone(),
+        user: args.sip_user.clone(),
+        password: args.sip_password.clone(),
+    });
     options.timing = Timing {
         speed: args.speed,
         looping: args.looping,
@@ -196,6 +234,12 @@ fn options(args: &Args) -> anyhow::Result<ReplayOptions> {
         }
         None => None,
     };
+    options.receive_mix = args.receive == ReceiveMode::Mix;
+    if options.receive_mix && args.check_talkers {
+        return Err(anyhow!(
+            "--check-talkers reads forwarded packets; with --receive mix check the recording"
+        ));
+    }
     options.margin = args.margin;
     options.drain = args.drain;
     options.record = args.record.clone();

@@ -181,24 +181,17 @@ impl AdminClient {
             .get("id")
             .and_then(Value::as_str)
             .ok_or_else(|| AdminError::BadAnswer(format!("no conference id in {value}")))?;
-        let policy = value
-            .get("policy")
-            .ok_or_else(|| AdminError::BadAnswer(format!("no policy in {value}")))?;
-        let number = |name: &str| {
-            policy
-                .get(name)
-                .and_then(Value::as_u64)
-                .ok_or_else(|| AdminError::BadAnswer(format!("no policy.{name} in {value}")))
-        };
         Ok(CreatedConference {
             id: id.to_owned(),
-            policy: NodePolicy {
-                all: policy.get("mode").and_then(Value::as_str) == Some("all"),
-                loudest_n: number("loudest_n")? as usize,
-                hold_ms: number("hold_ms")?,
-                smoothing_ms: number("smoothing_ms")?,
-            },
+            policy: policy_of(&value)?,
         })
+    }
+
+    /// The policy the node applies to `conference`.
+    pub fn conference_policy(&self, conference: &str) -> Result<NodePolicy, AdminError> {
+        let path = format!("/v1/conferences/{conference}");
+        let value = self.call_expecting("GET", &path, None, 200)?;
+        policy_of(&value)
     }
 
     /// Adds a leg described by `body` (the admin API's leg object) to `conference`.
@@ -230,6 +223,25 @@ impl AdminClient {
         )
         .map(|_| ())
     }
+}
+
+/// The `policy` object of a conference answer.
+fn policy_of(value: &Value) -> Result<NodePolicy, AdminError> {
+    let policy = value
+        .get("policy")
+        .ok_or_else(|| AdminError::BadAnswer(format!("no policy in {value}")))?;
+    let number = |name: &str| {
+        policy
+            .get(name)
+            .and_then(Value::as_u64)
+            .ok_or_else(|| AdminError::BadAnswer(format!("no policy.{name} in {value}")))
+    };
+    Ok(NodePolicy {
+        all: policy.get("mode").and_then(Value::as_str) == Some("all"),
+        loudest_n: number("loudest_n")? as usize,
+        hold_ms: number("hold_ms")?,
+        smoothing_ms: number("smoothing_ms")?,
+    })
 }
 
 /// Splits an HTTP/1.1 answer into status and JSON body (the connection was closed, so the

@@ -1,7 +1,8 @@
 //! `rtp-replay`: load-tests a medianode by replaying RTP from a capture (or generated
 //! voices) as many synthetic participants, and measures what comes back.
 //!
-//! A run creates `N` conferences of `K` participants through the node's admin API. Each
+//! A run creates `N` conferences of `K` participants through the node's admin API, or
+//! through its SIP like telephones would ([`sip`], [`signalling`]). Each
 //! participant plays a captured stream with its own SSRC, sequence numbers and timestamps
 //! ([`plan`]), optionally under SRTP with fresh keys ([`keys`]) and with an RFC 6464 audio
 //! level from the payload or from a pattern where participant k talks in slot k. One
@@ -15,9 +16,6 @@
 //! one-way delay (from per-packet send times, [`send_log`]) and the talkers each
 //! participant heard go into a [`RunReport`] ([`report`]), checked against the limits in
 //! [`Thresholds`].
-//!
-//! Calls are set up through the admin API only; setting them up through the node's SIP
-//! (INVITE to the factory, the 302, SDES) is later work.
 
 pub mod admin_client;
 pub mod batch_socket;
@@ -26,6 +24,7 @@ pub mod expectation;
 pub mod histogram;
 pub mod keys;
 pub mod live;
+pub mod mix_stream;
 pub mod options;
 pub mod pair_stats;
 pub mod plan;
@@ -36,6 +35,8 @@ pub mod report;
 mod run;
 pub mod send_log;
 pub mod sender;
+pub mod signalling;
+pub mod sip;
 pub mod source;
 pub mod synthetic;
 pub mod thresholds;
@@ -46,6 +47,7 @@ pub use options::{PolicyRequest, ReplayOptions};
 pub use plan::{LevelSource, Timing};
 pub use report::RunReport;
 pub use run::{run, ReplayError};
+pub use signalling::SipTarget;
 pub use source::{load_capture, AudioCodec, SourceError, SourceStream, StreamFilter};
 pub use synthetic::synthetic_voices;
 pub use thresholds::{violations, Thresholds};

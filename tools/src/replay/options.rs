@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::keys::SrtpMode;
 use super::plan::{LevelSource, Timing};
+use super::signalling::SipTarget;
 use super::source::SourceStream;
 
 /// The selection a replay asks the node for on each conference it creates.
@@ -24,6 +25,9 @@ pub enum PolicyRequest {
 pub struct ReplayOptions {
     /// The node's HTTP address (`http://127.0.0.1:9100`).
     pub node: String,
+    /// Set calls up through the node's SIP instead of the admin API (which then only
+    /// tells each conference's policy).
+    pub sip: Option<SipTarget>,
     /// The replay's socket: where the node sends media back. Port 0 picks one.
     pub bind: SocketAddr,
     /// The streams participants play, round robin by position.
@@ -44,6 +48,9 @@ pub struct ReplayOptions {
     pub level_id: u8,
     /// SRTP, if any.
     pub srtp: Option<SrtpMode>,
+    /// Participants receive the node's mix instead of the selected talkers' packets
+    /// (admin API only).
+    pub receive_mix: bool,
     /// Margin around modelled selection changes inside which packets need not arrive.
     pub margin: Duration,
     /// How long to keep receiving after the last packet was sent.
@@ -69,6 +76,7 @@ impl ReplayOptions {
     ) -> ReplayOptions {
         ReplayOptions {
             node: node.to_owned(),
+            sip: None,
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             streams: streams.into_iter().map(Arc::new).collect(),
             conferences,
@@ -85,6 +93,7 @@ impl ReplayOptions {
             },
             level_id: 1,
             srtp: None,
+            receive_mix: false,
             margin: Duration::from_millis(300),
             drain: Duration::from_millis(500),
             record: None,

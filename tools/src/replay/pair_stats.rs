@@ -117,6 +117,11 @@ impl PairStats {
         arrival
     }
 
+    /// The highest packet index received, if any.
+    pub fn highest(&self) -> Option<u64> {
+        self.highest
+    }
+
     /// The jitter estimate in milliseconds.
     pub fn jitter_ms(&self) -> f64 {
         self.jitter / self.clock_rate * 1000.0

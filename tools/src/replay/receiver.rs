@@ -3,7 +3,8 @@
 //! with that participant's SRTP session, matched to the packet its sender sent (by SSRC
 //! and sequence number, through the send log) and counted: who was heard, loss against
 //! what had to arrive, duplicates, reordering, jitter, one-way delay, and whether the
-//! bytes are exactly what was sent.
+//! bytes are exactly what was sent. Participants that receive the node's mix instead
+//! count the mix streams ([`MixStream`]).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -19,6 +20,7 @@ use medianode_dataplane::srtp::{PacketBuf, SrtpSession};
 use super::batch_socket::{BatchReceiver, BatchSocket, MAX_DATAGRAM};
 use super::histogram::DelayHistogram;
 use super::live::{LiveCounters, RunClock};
+use super::mix_stream::MixStream;
 use super::pair_stats::{Arrival, PairStats};
 use super::plan::ConferencePlan;
 use super::record::Recorder;
@@ -47,6 +49,8 @@ pub struct ReceiverConference {
     pub legs: Vec<ReceiverLeg>,
     /// Their send logs, by position.
     pub logs: Vec<Arc<SendLog>>,
+    /// Whether its participants receive the node's mix rather than forwarded packets.
+    pub mix: bool,
 }
 
 /// Counts that belong to a conference but to no pair.
@@ -77,6 +81,8 @@ pub struct ConferenceReceipt {
     pub delays: DelayHistogram,
     /// The other counts.
     pub counts: ConferenceCounts,
+    /// With the mix: by participant position, the mix streams it received.
+    pub mix: Option<Vec<Vec<MixStream>>>,
 }
 
 /// How receiving went.
@@ -96,6 +102,8 @@ struct ConferenceState {
     plan: Arc<ConferencePlan>,
     logs: Vec<Arc<SendLog>>,
     srtp: Vec<Option<SrtpSession>>,
+    /// With the mix: by position, the SSRC of the last mix packet received.
+    last_mix_ssrc: Vec<Option<u32>>,
     receipt: ConferenceReceipt,
 }
 
@@ -213,12 +221,14 @@ impl ConferenceState {
         ConferenceState {
             plan: conference.plan,
             logs: conference.logs,
+            last_mix_ssrc: vec![None; count],
             srtp: conference.legs.into_iter().map(|l| l.srtp).collect(),
             receipt: ConferenceReceipt {
                 index: conference.index,
                 pairs,
                 delays: DelayHistogram::default(),
                 counts: ConferenceCounts::default(),
+                mix: conference.mix.then(|| vec![Vec::new(); count]),
             },
         }
     }
@@ -264,6 +274,48 @@ impl ConferenceState {
             counts.corrupted += 1;
             return;
         };
+        if let Some(mix) = self.receipt.mix.as_mut() {
+            // A participant's own packet here means the node forwarded instead of mixing.
+            if by_ssrc.contains_key(&rtp.ssrc()) {
+                counts.misrouted += 1;
+                LiveCounters::add(&counters.misrouted, 1);
+                return;
+            }
+            let clock_rate = self
+                .plan
+                .participants
+                .get(receiver)
+                .map_or(8000, |p| p.stream.codec.clock_rate());
+            let Some(streams) = mix.get_mut(receiver) else {
+                return;
+            };
+            let at = match streams.iter().position(|s| s.ssrc == rtp.ssrc()) {
+                Some(at) => at,
+                None => {
+                    streams.push(MixStream::new(
+                        rtp.ssrc(),
+                        rtp.sequence_number(),
+                        clock_rate,
+                    ));
+                    streams.len() - 1
+                }
+            };
+            let last = self.last_mix_ssrc.get_mut(receiver);
+            let returned = last
+                .as_ref()
+                .is_some_and(|l| l.is_some_and(|ssrc| ssrc != rtp.ssrc()));
+            if let Some(last) = last {
+                *last = Some(rtp.ssrc());
+            }
+            if let Some(stream) = streams.get_mut(at) {
+                let arrival =
+                    stream.on_packet(rtp.sequence_number(), rtp.timestamp(), arrival_ns, returned);
+                if arrival != Arrival::Duplicate {
+                    LiveCounters::add(&counters.received, 1);
+                }
+            }
+            return;
+        }
         let sender = match by_ssrc.get(&rtp.ssrc()) {
             Some(&(sender_slot, sender)) if sender_slot == slot && sender != receiver => sender,
             _ => {

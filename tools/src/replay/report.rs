@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::histogram::DelayHistogram;
+use super::mix_stream::MixStream;
 use super::pair_stats::PairStats;
 use super::receiver::{ConferenceCounts, ConferenceReceipt};
 use super::send_log::SendLog;
@@ -163,13 +164,24 @@ pub struct ConferenceInputs<'a> {
     pub receipt: Option<&'a ConferenceReceipt>,
 }
 
-fn jitters(pairs: &[Vec<PairStats>]) -> Vec<f64> {
-    pairs
-        .iter()
-        .flatten()
-        .filter(|p| p.received > 1)
-        .map(PairStats::jitter_ms)
-        .collect()
+/// The jitter of every (receiver, sender) pair, or of every mix stream received.
+fn jitters(receipt: &ConferenceReceipt) -> Vec<f64> {
+    match &receipt.mix {
+        Some(mix) => mix
+            .iter()
+            .flatten()
+            .map(|stream| &stream.stats)
+            .filter(|s| s.received > 1)
+            .map(PairStats::jitter_ms)
+            .collect(),
+        None => receipt
+            .pairs
+            .iter()
+            .flatten()
+            .filter(|p| p.received > 1)
+            .map(PairStats::jitter_ms)
+            .collect(),
+    }
 }
 
 fn finish_traffic(traffic: &mut TrafficReport, jitter: &[f64], delays: &DelayHistogram) {
@@ -198,22 +210,33 @@ pub fn conference_report(inputs: &ConferenceInputs<'_>) -> ConferenceReport {
         traffic.sent += log.sent();
         traffic.expected += log.must_sent() * count.saturating_sub(1) as u64;
     }
+    // With the mix nobody's packets are forwarded: loss is the mix streams' own, and who
+    // is in the mix is a matter of its content.
+    let mix = inputs.receipt.and_then(|r| r.mix.as_ref());
+    let modelled = inputs.modelled && mix.is_none();
     let mut talkers = TalkerReport {
-        checked: inputs.modelled,
+        checked: modelled,
         ..TalkerReport::default()
     };
     let empty = DelayHistogram::default();
     let mut jitter = Vec::new();
     let delays = inputs.receipt.map_or(&empty, |r| &r.delays);
     if let Some(receipt) = inputs.receipt {
-        for pair in receipt.pairs.iter().flatten() {
+        if let Some(mix) = mix {
+            traffic.expected = mix.iter().flatten().map(MixStream::expected).sum();
+        }
+        let counted = match mix {
+            Some(mix) => mix.iter().flatten().map(|s| &s.stats).collect::<Vec<_>>(),
+            None => receipt.pairs.iter().flatten().collect(),
+        };
+        for pair in counted {
             traffic.received += pair.received;
             traffic.received_expected += pair.received_must;
             traffic.duplicates += pair.duplicates;
             traffic.reordered += pair.reordered;
         }
         add_counts(&mut traffic, &receipt.counts);
-        jitter = jitters(&receipt.pairs);
+        jitter = jitters(receipt);
     }
     for receiver in 0..count {
         let heard: Vec<usize> = (0..count)
@@ -230,7 +253,7 @@ pub fn conference_report(inputs: &ConferenceInputs<'_>) -> ConferenceReport {
             .collect();
         let allowed = |s: &usize| inputs.ever_selected.get(*s).copied().unwrap_or(false);
         let explained = expected.iter().all(|s| heard.contains(s)) && heard.iter().all(allowed);
-        if inputs.modelled && !explained {
+        if modelled && !explained {
             talkers.mismatched += 1;
         }
         talkers.heard.push(heard);
@@ -267,7 +290,7 @@ pub fn total(conferences: &[ConferenceReport], receipts: &[ConferenceReceipt]) -
     let mut jitter = Vec::new();
     for receipt in receipts {
         delays.merge(&receipt.delays);
-        jitter.extend(jitters(&receipt.pairs));
+        jitter.extend(jitters(receipt));
     }
     finish_traffic(&mut total, &jitter, &delays);
     total
@@ -429,6 +452,7 @@ mod tests {
             pairs,
             delays,
             counts: ConferenceCounts::default(),
+            mix: None,
         };
         let report = conference_report(&ConferenceInputs {
             id: "7",

@@ -1,5 +1,6 @@
 //! One run from start to report: bind the socket, start the receiving and sending
-//! threads, set conferences and legs up through the admin API (at the ramp-up rate, each
+//! threads, set conferences and legs up through the admin API or SIP ([`Signalling`], at
+//! the ramp-up rate, each
 //! conference starting to send as soon as its legs exist), wait for the end (streams
 //! played out, or a stop), drain what is still in flight, remove the conferences, report.
 
@@ -13,20 +14,21 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use medianode_dataplane::srtp::{SdesKey, SrtpPolicy, SrtpSession};
-use serde_json::{json, Value};
 
 use super::admin_client::{AdminClient, AdminError};
 use super::batch_socket::BatchSocket;
 use super::expectation::{NodePolicy, SelectionModel};
 use super::keys::{fresh_key, random_u32, KeyError, SrtpMode};
 use super::live::{LiveCounters, LiveStatus, RunClock};
-use super::options::{PolicyRequest, ReplayOptions};
+use super::options::ReplayOptions;
 use super::plan::{ConferencePlan, LevelSource, ParticipantPlan};
 use super::receiver::{run_receiver, ReceiverConference, ReceiverLeg};
 use super::record::Recorder;
 use super::report::{conference_report, total, ConferenceInputs, RunReport, SenderReport};
 use super::send_log::SendLog;
 use super::sender::{run_sender, SenderConference, SenderLeg};
+use super::signalling::{LegProtection, LegSpec, Signalling};
+use super::sip::SipError;
 
 /// How long the receiving thread blocks before it looks at its stop flag.
 const RECV_POLL: Duration = Duration::from_millis(50);
@@ -43,6 +45,8 @@ pub enum ReplayError {
     Socket(std::io::Error),
     /// The admin API refused or failed.
     Admin(AdminError),
+    /// SIP call set-up failed.
+    Sip(SipError),
     /// No key could be generated.
     Keys(KeyError),
     /// The recording or key log could not be created.
@@ -55,6 +59,7 @@ impl fmt::Display for ReplayError {
             ReplayError::Options(what) => f.write_str(what),
             ReplayError::Socket(e) => write!(f, "cannot set up the replay socket: {e}"),
             ReplayError::Admin(e) => e.fmt(f),
+            ReplayError::Sip(e) => e.fmt(f),
             ReplayError::Keys(e) => e.fmt(f),
             ReplayError::Output(what) => f.write_str(what),
         }
@@ -87,7 +92,7 @@ struct Established {
 /// What set-up shares with the run.
 struct Setup<'a> {
     options: &'a ReplayOptions,
-    admin: &'a AdminClient,
+    calls: &'a mut Signalling,
     local: SocketAddr,
     counters: &'a LiveCounters,
     clock: RunClock,
@@ -122,6 +127,12 @@ fn check(options: &ReplayOptions) -> Result<(), ReplayError> {
     {
         return fail("--levels payload needs G.711 streams (use slots or keep for Opus)");
     }
+    if options.receive_mix && options.sip.is_some() {
+        return fail("--receive mix is set up through the admin API, not --sip");
+    }
+    if options.receive_mix && matches!(options.srtp, Some(SrtpMode::EndToEnd(_))) {
+        return fail("--receive mix needs media the node can decode: not with --e2e");
+    }
     if let LevelSource::Slots { slot_ns } = options.levels {
         if slot_ns == 0 {
             return fail("--slot must be longer than zero");
@@ -146,6 +157,7 @@ pub fn run(
             "--bind must be an address the node can send to, not 0.0.0.0 or ::".to_owned(),
         ));
     }
+    let mut calls = Signalling::new(admin, options.sip.as_ref(), local.ip())?;
     let receive_socket = socket.try_clone().map_err(ReplayError::Socket)?;
     let recorder =
         match &options.record {
@@ -193,7 +205,7 @@ pub fn run(
         });
         let mut setup = Setup {
             options,
-            admin: &admin,
+            calls: &mut calls,
             local,
             counters: &counters,
             clock,
@@ -229,7 +241,7 @@ pub fn run(
     if !options.keep {
         for conference in &established {
             // The node may already be gone; a run's report stands without the clean-up.
-            let _ = admin.delete_conference(&conference.id);
+            let _ = calls.end_conference(&conference.id);
         }
     }
     setup_result?;
@@ -353,11 +365,7 @@ impl Setup<'_> {
         observe: &mut dyn FnMut(&LiveStatus),
     ) -> Result<Option<(SenderConference, ReceiverConference)>, ReplayError> {
         let options = self.options;
-        let (n, all) = match options.policy {
-            PolicyRequest::Loudest(n) => (n, false),
-            PolicyRequest::All => (3, true),
-        };
-        let created = self.admin.create_conference(n, all)?;
+        let created = self.calls.create_conference(options.policy)?;
         let conference_key = match options.srtp {
             Some(SrtpMode::EndToEnd(suite)) => Some(fresh_key(suite)?),
             _ => None,
@@ -394,32 +402,27 @@ impl Setup<'_> {
                 first_ts: random_u32()?,
             };
             let name = format!("{}-{}-{}", options.participant_prefix, created.id, position);
-            let mut body = json!({
-                "codec": participant.stream.codec.api_name(),
-                "payload_type": participant.stream.payload_type,
-                "remote": self.local.to_string(),
-                "participant": name,
-            });
-            if options.levels != LevelSource::Keep {
-                body["audio_level_id"] = Value::from(options.level_id);
-            }
             let participant_key = match options.srtp {
-                Some(SrtpMode::HopByHop(suite)) => {
-                    let key = fresh_key(suite)?;
-                    body["srtp"] = json!({
-                        "suite": suite.sdes_name(),
-                        "rx_key": key.to_string(),
-                    });
-                    Some(key)
-                }
-                Some(SrtpMode::EndToEnd(_)) => {
-                    body["mode"] = Value::from("end_to_end");
-                    None
-                }
-                None => None,
+                Some(SrtpMode::HopByHop(suite)) => Some(fresh_key(suite)?),
+                _ => None,
+            };
+            let protection = match (options.srtp, &participant_key) {
+                (Some(SrtpMode::HopByHop(_)), Some(key)) => LegProtection::HopByHop(key),
+                (Some(SrtpMode::EndToEnd(_)), _) => LegProtection::EndToEnd,
+                _ => LegProtection::Plain,
+            };
+            let spec = LegSpec {
+                codec: participant.stream.codec,
+                payload_type: participant.stream.payload_type,
+                remote: self.local,
+                participant: &name,
+                ssrc: participant.ssrc,
+                audio_level_id: (options.levels != LevelSource::Keep).then_some(options.level_id),
+                protection,
+                receive_mix: options.receive_mix,
             };
             self.pace();
-            let leg = self.admin.add_leg(&created.id, &body)?;
+            let leg = self.calls.add_leg(&created.id, &spec)?;
             LiveCounters::add(&self.counters.legs, 1);
             let leg_keys = match (options.srtp, participant_key, &conference_key) {
                 (Some(SrtpMode::HopByHop(suite)), Some(send), _) => {
@@ -494,6 +497,7 @@ impl Setup<'_> {
             plan: plan.clone(),
             legs: receiver_legs,
             logs,
+            mix: options.receive_mix,
         };
         let for_sender = SenderConference {
             index,
