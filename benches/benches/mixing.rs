@@ -21,6 +21,11 @@
 //! It does so for the mixer's default encoder settings and again for the cheapest and the
 //! most expensive libopus encoder, with the cost of one decode and one encode, since the
 //! ratio is set by how encoding compares with decoding.
+//!
+//! Two ways of talking ([`Talk`]): everyone at once (the three loud talkers never pause,
+//! the worst case for a loudest-N mixer), and a conversation (the three take turns of
+//! 2 s with syllables, everyone else, and the talkers off their turn, send room noise at
+//! about -65 dBov). The peer's work is the same in both; ours follows who speaks.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -37,8 +42,36 @@ const SIZES: [usize; 2] = [10, 100];
 const LOUD_TALKERS: usize = 3;
 const PT_OPUS: u8 = 111;
 const LEVEL_ID: u8 = 1;
-/// Distinct payloads per leg, replayed in a loop (1 s of audio).
+/// Distinct payloads per leg when everyone talks at once, replayed in a loop (1 s).
 const RING: usize = 50;
+/// A conversation's turn, in ticks (2 s).
+const TURN: usize = 100;
+
+/// Who talks when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Talk {
+    /// The three loud talkers never pause; the others talk 12 dB quieter.
+    AllAtOnce,
+    /// The three take turns; everyone else sends room noise.
+    Conversation,
+}
+
+impl Talk {
+    /// Ticks of audio per leg before it repeats.
+    fn ring(self) -> usize {
+        match self {
+            Talk::AllAtOnce => RING,
+            Talk::Conversation => LOUD_TALKERS * TURN,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Talk::AllAtOnce => "everyone talking at once",
+            Talk::Conversation => "a conversation (turns of 2 s, room noise otherwise)",
+        }
+    }
+}
 const MAX_PAYLOAD: usize = 1500;
 
 /// Encoder settings of both sides: the mixer's defaults (32 kbit/s, complexity 5, FEC),
@@ -78,11 +111,25 @@ fn encoder(settings: &OpusEncoding) -> Encoder {
 /// A second of speech-like audio for leg `leg`: a buzz of harmonics with a gliding pitch
 /// in syllables, loud for the first three legs, 12 dB quieter for the rest.
 fn voice(leg: usize) -> Vec<i16> {
+    talking(leg, Talk::AllAtOnce)
+}
+
+/// Leg `leg`'s audio for [`Talk::ring`] ticks.
+fn talking(leg: usize, talk: Talk) -> Vec<i16> {
     let pitch = 110.0 + 9.0 * leg as f64;
     let amplitude = if leg < LOUD_TALKERS { 6000.0 } else { 1500.0 };
-    (0..RING * TICK_SAMPLES)
+    let mut noise_state = 0x9e37_79b9_u32.wrapping_mul(leg as u32 + 1);
+    (0..talk.ring() * TICK_SAMPLES)
         .map(|n| {
             let t = n as f64 / 48_000.0;
+            let on_turn = leg < LOUD_TALKERS && (n / TICK_SAMPLES) / TURN == leg;
+            if talk == Talk::Conversation && !on_turn {
+                // Room noise: a white xorshift sequence at about -65 dBov.
+                noise_state ^= noise_state << 13;
+                noise_state ^= noise_state >> 17;
+                noise_state ^= noise_state << 5;
+                return ((noise_state >> 16) as i16) / 1024;
+            }
             let syllable = (2.0 * std::f64::consts::PI * (2.5 + 0.1 * leg as f64) * t).sin();
             let swell = 0.3 + 0.7 * syllable * syllable;
             let phase = pitch * t + 0.3 * (2.0 * std::f64::consts::PI * 1.1 * t).sin();
@@ -100,11 +147,11 @@ struct LegAudio {
     levels: Vec<u8>,
 }
 
-fn leg_audio(leg: usize, settings: &OpusEncoding) -> LegAudio {
-    let pcm = voice(leg);
+fn leg_audio(leg: usize, settings: &OpusEncoding, talk: Talk) -> LegAudio {
+    let pcm = talking(leg, talk);
     let mut encoder = encoder(settings);
-    let mut payloads = Vec::with_capacity(RING);
-    let mut levels = Vec::with_capacity(RING);
+    let mut payloads = Vec::with_capacity(talk.ring());
+    let mut levels = Vec::with_capacity(talk.ring());
     for frame in pcm.chunks_exact(TICK_SAMPLES) {
         let input: Vec<u16> = frame.iter().map(|&s| s as u16).collect();
         let mut out = [0u8; MAX_PAYLOAD];
@@ -125,7 +172,7 @@ struct Ours {
 }
 
 impl Ours {
-    fn new(legs: usize, settings: &OpusEncoding) -> Ours {
+    fn new(legs: usize, settings: &OpusEncoding, talk: Talk) -> Ours {
         let now = Instant::now();
         let config = MixerConfig::new(SelectionPolicy::loudest(LOUD_TALKERS)).with_opus(*settings);
         let mut mixer = ConferenceMixer::new(config, now).expect("mixer");
@@ -133,7 +180,9 @@ impl Ours {
             let config = MixLegConfig::new(Codec::Opus, PT_OPUS).with_audio_level(LEVEL_ID);
             mixer.add_leg(LegId(leg as u32), config).expect("leg");
         }
-        let audio = (0..legs).map(|leg| leg_audio(leg, settings)).collect();
+        let audio = (0..legs)
+            .map(|leg| leg_audio(leg, settings, talk))
+            .collect();
         let mut ours = Ours {
             mixer,
             audio,
@@ -150,7 +199,12 @@ impl Ours {
             ours.run_tick();
         }
         let after = ours.mixer.counters();
-        assert_eq!(after.mix_minus_encodes - before.mix_minus_encodes, 30);
+        let mix_minus = after.mix_minus_encodes - before.mix_minus_encodes;
+        match talk {
+            Talk::AllAtOnce => assert_eq!(mix_minus, 30),
+            // The speaker's own mix-minus, and a previous speaker's during the hangover.
+            Talk::Conversation => assert!((10..=20).contains(&mix_minus), "{mix_minus}"),
+        }
         assert_eq!(after.shared_encodes - before.shared_encodes, 10);
         ours
     }
@@ -159,7 +213,7 @@ impl Ours {
     fn run_tick(&mut self) -> usize {
         let seq = self.tick as u16;
         let ts = (self.tick * TICK_SAMPLES) as u32;
-        let slot = self.tick % RING;
+        let slot = self.tick % self.audio[0].payloads.len();
         self.now = self.mixer.next_tick() - TICK + Duration::from_millis(5);
         for (leg, audio) in self.audio.iter().enumerate() {
             self.packet.clear();
@@ -205,13 +259,15 @@ struct DecodeAllEncodeEach {
 }
 
 impl DecodeAllEncodeEach {
-    fn new(legs: usize, settings: &OpusEncoding) -> DecodeAllEncodeEach {
+    fn new(legs: usize, settings: &OpusEncoding, talk: Talk) -> DecodeAllEncodeEach {
         let mut peer = DecodeAllEncodeEach {
             decoders: (0..legs)
                 .map(|_| Decoder::new(Channels::Mono, SampleRate::Hz48000).expect("decoder"))
                 .collect(),
             encoders: (0..legs).map(|_| encoder(settings)).collect(),
-            audio: (0..legs).map(|leg| leg_audio(leg, settings)).collect(),
+            audio: (0..legs)
+                .map(|leg| leg_audio(leg, settings, talk))
+                .collect(),
             pcm: vec![vec![0; TICK_SAMPLES]; legs],
             scratch: vec![0; 5760],
             total: vec![0; TICK_SAMPLES],
@@ -227,7 +283,7 @@ impl DecodeAllEncodeEach {
     }
 
     fn run_tick(&mut self) -> usize {
-        let slot = self.tick % RING;
+        let slot = self.tick % self.audio[0].payloads.len();
         self.tick += 1;
         self.total.fill(0);
         for ((decoder, audio), pcm) in self.decoders.iter_mut().zip(&self.audio).zip(&mut self.pcm)
@@ -257,11 +313,11 @@ impl DecodeAllEncodeEach {
 fn criterion_benches(c: &mut Criterion, settings: &OpusEncoding) {
     let mut group = c.benchmark_group("mixing_tick");
     for legs in SIZES {
-        let mut ours = Ours::new(legs, settings);
+        let mut ours = Ours::new(legs, settings, Talk::AllAtOnce);
         group.bench_with_input(BenchmarkId::new("loudest3", legs), &legs, |b, _| {
             b.iter(|| black_box(ours.run_tick()))
         });
-        let mut peer = DecodeAllEncodeEach::new(legs, settings);
+        let mut peer = DecodeAllEncodeEach::new(legs, settings, Talk::AllAtOnce);
         group.bench_with_input(
             BenchmarkId::new("decode_all_encode_each", legs),
             &legs,
@@ -352,7 +408,7 @@ impl Pair {
 /// One decode of a leg's packet against one encode of a 20 ms frame of the three loud
 /// talkers' mix: what both sides decode and encode.
 fn codec_costs(settings: &OpusEncoding) -> Pair {
-    let audio = leg_audio(0, settings);
+    let audio = leg_audio(0, settings, Talk::AllAtOnce);
     let voices: Vec<Vec<i16>> = (0..LOUD_TALKERS).map(voice).collect();
     let mix: Vec<u16> = (0..RING * TICK_SAMPLES)
         .map(|n| voices.iter().fold(0i16, |sum, v| sum.saturating_add(v[n])) as u16)
@@ -385,14 +441,15 @@ fn per_core(legs: usize, us_per_tick: f64) -> f64 {
     legs as f64 * TICK.as_secs_f64() * 1e6 / us_per_tick
 }
 
-fn print_ratio_table(settings: &OpusEncoding) {
+fn print_ratio_table(settings: &OpusEncoding, talk: Talk) {
     println!();
     println!(
-        "libopus {}, Opus {} bit/s, complexity {}, FEC {}",
+        "libopus {}, Opus {} bit/s, complexity {}, FEC {}; {}",
         opusic_c::version(),
         settings.bitrate,
         settings.complexity,
-        settings.inband_fec
+        settings.inband_fec,
+        talk.name()
     );
     let clock = if thread_cpu_ns().is_some() {
         "thread CPU time"
@@ -417,13 +474,18 @@ fn print_ratio_table(settings: &OpusEncoding) {
     );
     let mut rows = Vec::new();
     for legs in SIZES {
-        let mut ours = Ours::new(legs, settings);
-        let mut peer = DecodeAllEncodeEach::new(legs, settings);
+        let mut ours = Ours::new(legs, settings, talk);
+        let mut peer = DecodeAllEncodeEach::new(legs, settings, talk);
         let pair = Pair::measure(&mut || ours.run_tick(), &mut || peer.run_tick());
         let (o, p) = (pair.a(), pair.b());
         // The ratio if both sides did nothing but their codec calls: N decodes and N
-        // encodes against 3 decodes and 4 encodes (three mix-minus and one shared).
-        let bound = legs as f64 * (d + e) / (LOUD_TALKERS as f64 * (d + e) + e);
+        // encodes against 3 decodes and 4 encodes (three mix-minus and one shared) when
+        // everyone talks, 3 decodes and 2 encodes (the speaker's and the shared) in turns.
+        let encodes = match talk {
+            Talk::AllAtOnce => LOUD_TALKERS as f64 + 1.0,
+            Talk::Conversation => 2.0,
+        };
+        let bound = legs as f64 * (d + e) / (LOUD_TALKERS as f64 * d + encodes * e);
         println!(
             "{:>5} {:>9.1} {:>9.1} {:>9.0} {:>9.0} {:>9.1} {:>9.1} {:>7.2} {:>10.2} {:>7.2}",
             legs,
@@ -469,6 +531,8 @@ fn main() {
     criterion_benches(&mut criterion, &settings[0]);
     criterion.final_summary();
     for settings in &settings {
-        print_ratio_table(settings);
+        for talk in [Talk::AllAtOnce, Talk::Conversation] {
+            print_ratio_table(settings, talk);
+        }
     }
 }
