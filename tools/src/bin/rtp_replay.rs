@@ -76,6 +76,9 @@ struct Args {
     /// The node's HTTP address (admin API).
     #[arg(long, default_value = "http://127.0.0.1:9100")]
     node: String,
+    /// The node's admin API token (`http.admin_token`), sent as a bearer token.
+    #[arg(long, value_name = "TOKEN")]
+    admin_token: Option<String>,
     /// Set calls up through the node's SIP at this UDP address instead of the admin API.
     #[arg(long, value_name = "HOST:PORT", conflicts_with = "e2e")]
     sip: Option<SocketAddr>,
@@ -235,6 +238,7 @@ fn options(args: &Args) -> anyhow::Result<ReplayOptions> {
         None => None,
     };
     options.receive_mix = args.receive == ReceiveMode::Mix;
+    options.admin_token = args.admin_token.clone();
     if options.receive_mix && args.check_talkers {
         return Err(anyhow!(
             "--check-talkers reads forwarded packets; with --receive mix check the recording"

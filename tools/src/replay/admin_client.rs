@@ -98,6 +98,18 @@ pub struct AddedLeg {
 #[derive(Debug, Clone)]
 pub struct AdminClient {
     addr: SocketAddr,
+    /// The node's `http.admin_token`, sent as a bearer token (kept out of Debug).
+    token: Option<AdminToken>,
+}
+
+/// A bearer token, printed as `..`.
+#[derive(Clone)]
+struct AdminToken(String);
+
+impl fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AdminToken(..)")
+    }
 }
 
 impl AdminClient {
@@ -112,7 +124,14 @@ impl AdminClient {
             .map_err(|_| AdminError::Address(url.to_owned()))?
             .next()
             .ok_or_else(|| AdminError::Address(url.to_owned()))?;
-        Ok(AdminClient { addr })
+        Ok(AdminClient { addr, token: None })
+    }
+
+    /// Sending `Authorization: Bearer <token>` with every request (a node with
+    /// `http.admin_token`).
+    pub fn with_token(mut self, token: Option<&str>) -> AdminClient {
+        self.token = token.map(|t| AdminToken(t.to_owned()));
+        self
     }
 
     /// The node's HTTP address.
@@ -131,8 +150,13 @@ impl AdminClient {
         stream.set_read_timeout(Some(TIMEOUT))?;
         stream.set_write_timeout(Some(TIMEOUT))?;
         let body = body.map(Value::to_string).unwrap_or_default();
+        let authorization = self
+            .token
+            .as_ref()
+            .map(|t| format!("Authorization: Bearer {}\r\n", t.0))
+            .unwrap_or_default();
         let request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n{authorization}\
              Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
             self.addr,
             body.len()
@@ -315,5 +339,37 @@ mod tests {
             AdminClient::new("no such host:x"),
             Err(AdminError::Address(_))
         ));
+    }
+
+    #[test]
+    fn a_token_goes_along_as_a_bearer_and_stays_out_of_debug() {
+        use std::net::TcpListener;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut request = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = stream.read(&mut buf).unwrap();
+                assert!(n > 0);
+                request.extend_from_slice(&buf[..n]);
+            }
+            stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+                .unwrap();
+            String::from_utf8(request).unwrap()
+        });
+        let client = AdminClient::new(&addr.to_string())
+            .unwrap()
+            .with_token(Some("sekrit-token"));
+        assert!(!format!("{client:?}").contains("sekrit"));
+        let (status, _) = client.request("GET", "/v1/conferences", None).unwrap();
+        assert_eq!(status, 200);
+        let request = server.join().unwrap();
+        assert!(
+            request.contains("\r\nAuthorization: Bearer sekrit-token\r\n"),
+            "{request}"
+        );
     }
 }

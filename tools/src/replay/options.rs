@@ -25,6 +25,8 @@ pub enum PolicyRequest {
 pub struct ReplayOptions {
     /// The node's HTTP address (`http://127.0.0.1:9100`).
     pub node: String,
+    /// The node's `http.admin_token`, if it has one.
+    pub admin_token: Option<String>,
     /// Set calls up through the node's SIP instead of the admin API (which then only
     /// tells each conference's policy).
     pub sip: Option<SipTarget>,
@@ -76,6 +78,7 @@ impl ReplayOptions {
     ) -> ReplayOptions {
         ReplayOptions {
             node: node.to_owned(),
+            admin_token: None,
             sip: None,
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             streams: streams.into_iter().map(Arc::new).collect(),

@@ -149,7 +149,7 @@ pub fn run(
     observe: &mut dyn FnMut(&LiveStatus),
 ) -> Result<RunReport, ReplayError> {
     check(options)?;
-    let admin = AdminClient::new(&options.node)?;
+    let admin = AdminClient::new(&options.node)?.with_token(options.admin_token.as_deref());
     let socket = BatchSocket::bind(options.bind, RECV_POLL).map_err(ReplayError::Socket)?;
     let local = socket.local_addr().map_err(ReplayError::Socket)?;
     if local.ip().is_unspecified() {
