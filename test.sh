@@ -11,8 +11,11 @@ cd "$(dirname "$0")"
 FUZZ_SECONDS="${FUZZ_SECONDS:-30}"
 # Peers the tests run for real: tshark (dissector checks, rtp,streams), sox (G.711 reference),
 # sipp (SIP scenarios), libsrtp2 (SRTP reference), libopus (the mixer's Opus codec),
-# chromium (the live dashboard page in a real browser), cmake/pkg-config (building -sys crates).
-PACKAGES=(tshark sox sip-tester libsrtp2-dev libopus-dev chromium cmake pkg-config)
+# chromium (the live dashboard page in a real browser), cmake/pkg-config (building -sys crates),
+# baresip-core (a second SIP UA with SDES SRTP), opus-tools (opusinfo/opusdec on recordings),
+# espeak-ng (synthetic talkers for the mixer's speech test).
+PACKAGES=(tshark sox sip-tester libsrtp2-dev libopus-dev chromium cmake pkg-config
+  baresip-core opus-tools espeak-ng)
 
 step() { printf '\n==> %s\n' "$*"; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
