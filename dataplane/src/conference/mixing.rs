@@ -15,14 +15,15 @@
 
 use std::time::{Duration, Instant};
 
-use super::leg::{Leg, LegCrypto, MixRtp};
+use super::egress::seal_for_leg;
+use super::leg::{Leg, MixRtp};
 use super::media_core::{MediaCore, NO_LEG};
 use super::outbox::OutboxRefusal;
 use super::slab::SlotHandle;
 use super::timers::TimerKind;
 use super::{ConferenceError, DropReason, LegId, Outbox, Receive, SelectionPolicy};
 use crate::mixer::{ConferenceMixer, TICK};
-use crate::srtp::{PacketBuffer, SrtpError, MAX_OVERHEAD};
+use crate::srtp::{PacketBuffer, MAX_OVERHEAD};
 
 /// The RTP fixed header the mix is sent with: no CSRC, no extension.
 const RTP_HEADER: usize = 12;
@@ -362,31 +363,8 @@ impl MediaCore {
                         counters.drops.count(reason);
                     }
                 }
-                if let LegCrypto::HopByHop(session) = &mut leg.crypto {
-                    let copies = outbox.tail_mut(first);
-                    let results = &mut scratch.srtp_results;
-                    results.clear();
-                    results.resize(copies.len(), Ok(0));
-                    session.protect_batch(copies, results);
-                    for result in results.iter() {
-                        match result {
-                            Ok(_) => {}
-                            Err(SrtpError::InsufficientCapacity { .. }) => {
-                                counters.drops.count(DropReason::TooLarge)
-                            }
-                            Err(_) => counters.drops.count(DropReason::SrtpProtect),
-                        }
-                    }
-                    outbox.retain_tail(first, |i| results.get(i).is_some_and(|r| r.is_ok()));
-                }
-                for sent in outbox.datagrams().get(first..).unwrap_or(&[]) {
-                    let bytes = sent.bytes().len() as u64;
-                    counters.packets_out += 1;
-                    counters.bytes_out += bytes;
-                    leg.traffic.packets_out += 1;
-                    leg.traffic.bytes_out += bytes;
-                    mix_totals.packets_sent += 1;
-                }
+                mix_totals.packets_sent +=
+                    seal_for_leg(leg, outbox, first, &mut scratch.srtp_results, counters);
             }
         }
         timers.schedule(mixer.next_tick(), TimerKind::Mix(handle));

@@ -58,6 +58,7 @@ mod core_config;
 mod counters;
 mod datagram;
 mod deadlines;
+mod egress;
 mod error;
 mod events;
 mod focus;

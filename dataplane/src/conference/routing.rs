@@ -11,12 +11,11 @@
 //! `mixing`); legs that receive the mix get only telephone-events from here.
 
 use super::datagram::{InDatagram, Stage};
-use super::leg::LegCrypto;
+use super::egress::seal_for_leg;
 use super::media_core::MediaCore;
 use super::outbox::OutboxRefusal;
 use super::{DropReason, Outbox, Receive};
 use crate::demux::PacketKind;
-use crate::srtp::SrtpError;
 use std::time::Instant;
 
 impl MediaCore {
@@ -116,30 +115,7 @@ impl MediaCore {
                     Err(OutboxRefusal::TooLarge) => counters.drops.count(DropReason::TooLarge),
                 }
             }
-            if let LegCrypto::HopByHop(session) = &mut leg.crypto {
-                let copies = outbox.tail_mut(first);
-                let results = &mut scratch.srtp_results;
-                results.clear();
-                results.resize(copies.len(), Ok(0));
-                session.protect_batch(copies, results);
-                for result in results.iter() {
-                    match result {
-                        Ok(_) => {}
-                        Err(SrtpError::InsufficientCapacity { .. }) => {
-                            counters.drops.count(DropReason::TooLarge)
-                        }
-                        Err(_) => counters.drops.count(DropReason::SrtpProtect),
-                    }
-                }
-                outbox.retain_tail(first, |i| results.get(i).is_some_and(|r| r.is_ok()));
-            }
-            for sent in outbox.datagrams().get(first..).unwrap_or(&[]) {
-                let bytes = sent.bytes().len() as u64;
-                counters.packets_out += 1;
-                counters.bytes_out += bytes;
-                leg.traffic.packets_out += 1;
-                leg.traffic.bytes_out += bytes;
-            }
+            seal_for_leg(leg, outbox, first, &mut scratch.srtp_results, counters);
         }
     }
 }
