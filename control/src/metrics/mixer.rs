@@ -203,13 +203,14 @@ pub(super) fn render_mixing(out: &mut String, metrics: &NodeMetrics) {
     }
 }
 
-fn header(out: &mut String, name: &str, help: &str, kind: &str) {
+/// The `# HELP` and `# TYPE` lines of a family.
+pub(super) fn header(out: &mut String, name: &str, help: &str, kind: &str) {
     // Writing to a String cannot fail.
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
 }
 
 /// Microseconds as seconds, exactly (no float rounding in bucket labels).
-fn format_seconds(us: u64) -> String {
+pub(super) fn format_seconds(us: u64) -> String {
     format!("{}.{:06}", us / 1_000_000, us % 1_000_000)
 }
 

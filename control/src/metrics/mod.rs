@@ -8,6 +8,7 @@
 mod batch_sizes;
 mod conference_metrics;
 mod core_metrics;
+mod forward_delay;
 mod mixer;
 mod render;
 pub mod sip;
@@ -19,6 +20,7 @@ use std::time::{Duration, Instant};
 pub use batch_sizes::{BatchSizes, BATCH_SIZE_BOUNDS};
 pub use conference_metrics::{LegSample, MAX_CONFERENCE_SERIES};
 pub use core_metrics::{CoreBackend, CoreMetrics};
+pub use forward_delay::{ForwardDelays, FORWARD_DELAY_BOUNDS_US};
 pub use mixer::{MixTickTimes, MIX_TICK_BOUNDS_US};
 
 /// Everything `/metrics` shows.

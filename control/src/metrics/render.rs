@@ -196,6 +196,7 @@ pub(super) fn render(metrics: &NodeMetrics, now: Instant) -> String {
     render_drops(&mut out, metrics);
     render_batch_sizes(&mut out, metrics);
     super::mixer::render_mixing(&mut out, metrics);
+    super::forward_delay::render_forward_delays(&mut out, metrics);
     render_admin(&mut out, metrics);
     super::conference_metrics::render_conferences(&mut out, &metrics.cores);
     super::sip::render_sip(&mut out, &super::sip::SERVER, &super::sip::CLIENT);

@@ -23,7 +23,7 @@ use medianode_netio::{IoBackendChoice, PacketIo};
 use super::commands::{AddLegError, ConferenceView, CoreCommand, NodeEvent};
 use super::port_pool::PortPool;
 use crate::config::MediaConfig;
-use crate::metrics::{BatchSizes, CoreMetrics, MixTickTimes};
+use crate::metrics::{BatchSizes, CoreMetrics, ForwardDelays, MixTickTimes};
 
 /// Bytes of each receive buffer: an Ethernet MTU with room to spare.
 const RECV_BUFFER_BYTES: usize = 2048;
@@ -118,6 +118,8 @@ pub struct CoreLoop {
     outbox: Outbox,
     batch_sizes: BatchSizes,
     mix_tick_times: MixTickTimes,
+    /// Each receive batch's time from arrival to send.
+    forward_delays: ForwardDelays,
     /// The writers' queues of the recordings on this core.
     recorders: HashMap<RecordingId, crossbeam_channel::Sender<RecordedFrame>>,
     /// Recorded frames a full writer queue refused.
@@ -157,6 +159,7 @@ impl CoreLoop {
             outbox: Outbox::new(setup.recv_batch * OUTBOX_SLOTS_PER_DATAGRAM),
             batch_sizes: BatchSizes::default(),
             mix_tick_times: MixTickTimes::default(),
+            forward_delays: ForwardDelays::default(),
             recorders: HashMap::new(),
             recording_dropped: 0,
             events,
@@ -214,6 +217,7 @@ impl CoreLoop {
                     self.media.handle_datagrams(now, batch, &mut self.outbox);
                 }
                 self.flush();
+                self.forward_delays.record(now.elapsed());
             }
             Err(error) => {
                 self.recv_errors += 1;
@@ -271,6 +275,7 @@ impl CoreLoop {
         let mut mixing = self.media.mixing_counters();
         mixing.recording_dropped += self.recording_dropped;
         self.metrics.publish_mixing(&self.mix_tick_times, &mixing);
+        self.metrics.publish_forward_delays(&self.forward_delays);
         self.metrics.publish_conferences(
             &self.media,
             now.saturating_duration_since(self.node_started),
@@ -374,22 +379,26 @@ impl CoreLoop {
 
     /// Binds the first free port of the core's range that the OS lets us have.
     fn bind_free_port(&mut self) -> Result<SocketAddr, AddLegError> {
-        let candidates: Vec<u16> = self.ports.candidates().collect();
-        for port in candidates {
+        // Lazily: the first candidate is almost always free, and listing the whole range
+        // (thousands of ports) cost more than the bind itself.
+        let mut bound = None;
+        for port in self.ports.candidates() {
             let addr = SocketAddr::new(self.bind, port);
             match self.io.bind(addr) {
                 Ok(local) => {
-                    self.ports.take(local.port());
-                    return Ok(local);
+                    bound = Some(local);
+                    break;
                 }
                 // Another process holds it; try the next one.
                 Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => {}
                 Err(source) => return Err(AddLegError::Bind { addr, source }),
             }
         }
-        Err(AddLegError::NoFreePort {
+        let local = bound.ok_or_else(|| AddLegError::NoFreePort {
             range: self.ports.range(),
-        })
+        })?;
+        self.ports.take(local.port());
+        Ok(local)
     }
 
     fn close_port(&mut self, port: u16) {
