@@ -22,6 +22,7 @@ use medianode_dataplane::conference::ConferenceId;
 use super::call::{leg_request, Call, NegotiatedMedia};
 use super::conference::Keying;
 use super::join::read_offer;
+use super::outgoing::Sent;
 use super::responses::{conference_contact, without_body};
 use super::{Arrival, Entropy, Focus, MediaOutcome, MediaWork, Pending};
 use crate::sip::dialog::Dialog;
@@ -31,9 +32,7 @@ use crate::sip::policy::Action;
 use crate::sip::registrar::Binding;
 use crate::sip::router::ALLOW;
 use crate::sip::sdp::{AudioOffer, SessionDescription};
-use crate::sip::transaction::outgoing::{
-    peer_of_binding, with_via, OutgoingId, OutgoingRequest, OutgoingResult,
-};
+use crate::sip::transaction::outgoing::{peer_of_binding, with_via, OutgoingId};
 use crate::sip::transaction::{Peer, ServerTxId};
 use crate::sip::{Message, Method};
 
@@ -106,38 +105,6 @@ pub(super) struct InviteFork {
     invitation: InvitationId,
     request: Message<Vec<u8>>,
     peer: Peer,
-}
-
-/// What an outgoing request of the focus was for.
-#[derive(Debug)]
-pub(super) enum Sent {
-    /// An INVITE to an invitee's contact.
-    Invite(Box<InviteFork>),
-    /// An INVITE to an invitee that made a call: its 2xx retransmissions get this ACK.
-    Answered {
-        /// Where the ACK goes.
-        peer: Peer,
-        /// The ACK, without Via.
-        ack: Vec<u8>,
-    },
-    /// A copy of a text conference's MESSAGE.
-    Copy {
-        /// The fan-out it belongs to.
-        delivery: super::text::DeliveryId,
-        /// Who it went to.
-        recipient: String,
-    },
-    /// A re-INVITE carrying a new conference key; its 2xx gets an ACK.
-    Rekey {
-        /// The participant's call.
-        dialog: crate::sip::dialog::DialogId,
-        /// The re-INVITE's CSeq.
-        cseq: u32,
-    },
-    /// The INVITE of a call to a phone number, to the trunk.
-    Trunk(super::trunk_call::TrunkCallId),
-    /// A request whose answer changes nothing (NOTIFY, BYE).
-    Notice,
 }
 
 /// An invitee's 200 waiting for its leg.
@@ -215,36 +182,6 @@ fn sipfrag(status: u16) -> String {
 }
 
 impl Focus {
-    fn next_outgoing(&mut self) -> OutgoingId {
-        self.next_outgoing += 1;
-        OutgoingId(self.next_outgoing)
-    }
-
-    /// Emits `request` (without Via) to `peer`, remembering what it was for.
-    pub(super) fn send(&mut self, peer: Peer, request: Vec<u8>, sent: Sent) -> OutgoingId {
-        let id = self.next_outgoing();
-        self.sent.insert(id, sent);
-        self.out
-            .push_back(super::FocusOutput::Send(OutgoingRequest {
-                id,
-                peer,
-                request,
-                stateless: false,
-            }));
-        id
-    }
-
-    pub(super) fn send_ack(&mut self, peer: Peer, request: Vec<u8>) {
-        let id = self.next_outgoing();
-        self.out
-            .push_back(super::FocusOutput::Send(OutgoingRequest {
-                id,
-                peer,
-                request,
-                stateless: true,
-            }));
-    }
-
     /// A REFER from authenticated `user` to a conference URI: invite the Refer-To target,
     /// whose registered contacts the shell passes as `bindings` (empty when it has none).
     #[allow(clippy::too_many_arguments)]
@@ -497,78 +434,7 @@ impl Focus {
         }
     }
 
-    /// What became of a request the focus sent (through [`super::FocusOutput::Send`]).
-    pub fn on_outgoing_result(
-        &mut self,
-        id: OutgoingId,
-        result: OutgoingResult,
-        entropy: &mut dyn Entropy,
-    ) {
-        let status = result.status();
-        if status < 200 {
-            return;
-        }
-        if let OutgoingResult::Response(response) = result {
-            if status < 300 {
-                match self.sent.get(&id) {
-                    Some(Sent::Invite(_)) => self.fork_answered(id, response, entropy),
-                    Some(&Sent::Trunk(call)) => self.trunk_answered(id, call, response, entropy),
-                    Some(Sent::Answered { peer, ack }) => {
-                        // A retransmitted 2xx: the ACK went missing.
-                        let (peer, ack) = (*peer, ack.clone());
-                        self.send_ack(peer, ack);
-                    }
-                    Some(Sent::Copy { .. }) => {
-                        if let Some(Sent::Copy {
-                            delivery,
-                            recipient,
-                        }) = self.sent.remove(&id)
-                        {
-                            self.copy_answered(delivery, recipient, status);
-                        }
-                    }
-                    Some(Sent::Rekey { .. }) => {
-                        if let Some(Sent::Rekey { dialog, cseq }) = self.sent.remove(&id) {
-                            self.rekey_answered(id, &dialog, cseq);
-                        }
-                    }
-                    Some(Sent::Notice) => {
-                        self.sent.remove(&id);
-                    }
-                    None => {}
-                }
-                return;
-            }
-        }
-        match self.sent.remove(&id) {
-            Some(Sent::Invite(fork)) => self.fork_failed(id, *fork, status, entropy),
-            Some(Sent::Trunk(call)) => self.trunk_failed(id, call, status, entropy),
-            Some(Sent::Copy {
-                delivery,
-                recipient,
-            }) => self.copy_answered(delivery, recipient, status),
-            Some(Sent::Rekey { .. }) => {
-                tracing::warn!(status, "a participant refused the new conference key");
-            }
-            Some(Sent::Notice | Sent::Answered { .. }) => {
-                tracing::debug!(status, "a request of the focus failed");
-            }
-            None => {}
-        }
-    }
-
-    /// The client transaction of request `id` is over: nothing more will come for it, so
-    /// what the focus kept to answer its retransmitted 2xx goes.
-    pub fn on_outgoing_ended(&mut self, id: OutgoingId) {
-        if matches!(
-            self.sent.get(&id),
-            Some(Sent::Answered { .. } | Sent::Notice)
-        ) {
-            self.sent.remove(&id);
-        }
-    }
-
-    fn fork_failed(
+    pub(super) fn fork_failed(
         &mut self,
         id: OutgoingId,
         fork: InviteFork,
@@ -602,7 +468,7 @@ impl Focus {
     /// A 2xx from an invitee's contact: the first makes the leg, any later one (another
     /// contact, or a retransmission once the call exists) is acknowledged; extra calls are
     /// ended with BYE.
-    fn fork_answered(
+    pub(super) fn fork_answered(
         &mut self,
         id: OutgoingId,
         response: Message<Vec<u8>>,

@@ -58,6 +58,7 @@ mod call;
 mod conference;
 mod invitation;
 mod join;
+mod outgoing;
 mod rekey;
 mod responses;
 mod room;
@@ -88,8 +89,9 @@ pub use text::SPAWN_CONTENT_TYPE;
 
 use call::Call;
 use conference::FocusConference;
-use invitation::{Invitation, InvitationId, PendingInvited, Sent};
+use invitation::{Invitation, InvitationId, PendingInvited};
 use join::PendingJoin;
+use outgoing::Sent;
 use text::{Delivery, DeliveryId, PendingSpawn};
 use update::PendingUpdate;
 

@@ -11,7 +11,7 @@ use medianode_dataplane::conference::ConferenceId;
 
 use super::call::NegotiatedMedia;
 use super::conference::{EndToEndKey, Keying};
-use super::invitation::Sent;
+use super::outgoing::Sent;
 use super::{Entropy, Focus};
 use crate::sip::dialog::DialogId;
 use crate::sip::sdp::AUDIO_LEVEL_URN;

@@ -278,7 +278,7 @@ impl Focus {
             call.dialog
                 .write_request_without_via(Method::Bye, &mut bye)
                 .finish(b"");
-            self.send(call.peer, bye, super::invitation::Sent::Notice);
+            self.send(call.peer, bye, super::outgoing::Sent::Notice);
             if let Some(leg) = call.leg {
                 self.start_job(MediaWork::RemoveLeg { leg }, Pending::Cleanup);
             }

@@ -27,7 +27,8 @@ use std::time::Instant;
 use medianode_dataplane::conference::ConferenceId;
 
 use super::conference::{FocusConference, Keying};
-use super::invitation::{Report, Sent};
+use super::invitation::Report;
+use super::outgoing::Sent;
 use super::responses::{conference_contact, without_body};
 use super::{Arrival, Entropy, Focus, MediaOutcome, MediaWork, Pending};
 use crate::sip::dialog::DialogId;

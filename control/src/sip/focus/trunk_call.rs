@@ -21,8 +21,9 @@ use medianode_dataplane::srtp::{SdesKey, SrtpPolicy};
 
 use super::call::fresh_sdes_key;
 use super::conference::Keying;
-use super::invitation::{Invitation, Sent};
+use super::invitation::Invitation;
 use super::join::read_offer;
+use super::outgoing::Sent;
 use super::responses::conference_contact;
 use super::{Arrival, Entropy, Focus, MediaOutcome, MediaWork, Pending};
 use crate::admin::leg_request::{LegMedia, LegRequest};

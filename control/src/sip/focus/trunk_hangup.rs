@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use medianode_dataplane::conference::{ConferenceId, LegId};
 
-use super::super::invitation::Sent;
+use super::super::outgoing::Sent;
 use super::super::responses::without_body;
 use super::super::{Entropy, Focus, MediaWork, Pending};
 use super::{TrunkCallId, TrunkState};
