@@ -87,7 +87,8 @@ impl Node {
         let mut runtime =
             Runtime::start(config, started, &cores, events_tx).map_err(StartError::Runtime)?;
         let registry = Arc::new(Mutex::new(Registry::new(runtime.core_count())));
-        let events = match events::spawn(events_rx, registry.clone()) {
+        let sip_slot = crate::admin::calls::SipSlot::default();
+        let events = match events::spawn(events_rx, registry.clone(), sip_slot.clone()) {
             Ok(handle) => handle,
             Err(error) => {
                 runtime.shutdown();
@@ -99,7 +100,6 @@ impl Node {
             Duration::from_millis(config.http.admin_timeout_ms),
         );
         let metrics = Arc::new(NodeMetrics::new(started, simd, cores));
-        let sip_slot = crate::admin::calls::SipSlot::default();
         let admin = AdminApi::new(client.clone(), registry.clone())
             .with_users(users)
             .with_sip(sip_slot.clone())

@@ -44,6 +44,8 @@ pub enum SipOrder {
     LegRemoved(LegId),
     /// A conference was removed through this API, with its legs.
     ConferenceRemoved(ConferenceId),
+    /// A core saw no media on a leg for its media timeout.
+    MediaTimedOut(LegId),
 }
 
 /// The HTTP side's end of the channel to the SIP thread.

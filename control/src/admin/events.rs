@@ -1,5 +1,6 @@
 //! The control side's end of the cores' event channel: a thread that logs what the cores
-//! report and keeps the registry's talker sets current.
+//! report, keeps the registry's talker sets current, and tells the SIP server (once it
+//! runs) about media timeouts, which end SIP calls.
 //!
 //! Active-speaker changes can come several times a second per conference, so they are
 //! logged at debug level; latching, media timeouts and RTCP BYE are what an operator looks
@@ -10,6 +11,7 @@ use std::thread::JoinHandle;
 
 use medianode_dataplane::conference::CoreEvent;
 
+use super::calls::{SipOrder, SipSlot};
 use super::SharedRegistry;
 use crate::runtime::NodeEvent;
 
@@ -17,12 +19,18 @@ use crate::runtime::NodeEvent;
 pub fn spawn(
     events: crossbeam_channel::Receiver<NodeEvent>,
     registry: SharedRegistry,
+    sip: SipSlot,
 ) -> std::io::Result<JoinHandle<()>> {
     std::thread::Builder::new()
         .name("medianode-events".to_owned())
         .spawn(move || {
             for event in events.iter() {
                 apply(&event, &registry);
+                if let CoreEvent::MediaTimeout { leg, .. } = event.event {
+                    if let Some(line) = sip.get() {
+                        line.tell(SipOrder::MediaTimedOut(leg));
+                    }
+                }
             }
         })
 }

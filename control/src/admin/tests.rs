@@ -34,7 +34,12 @@ fn node(port_min: u16, port_max: u16) -> TestNode {
     let (events_tx, events_rx) = crossbeam_channel::bounded(1024);
     let runtime = Runtime::start(&config, Instant::now(), &metrics, events_tx).unwrap();
     let registry = Arc::new(Mutex::new(Registry::new(1)));
-    events::spawn(events_rx, registry.clone()).unwrap();
+    events::spawn(
+        events_rx,
+        registry.clone(),
+        super::calls::SipSlot::default(),
+    )
+    .unwrap();
     let client = CoreClient::new(runtime.command_senders(), Duration::from_secs(2));
     TestNode {
         api: AdminApi::new(client, registry),

@@ -58,6 +58,7 @@ mod call;
 mod conference;
 mod invitation;
 mod join;
+mod media_timeout;
 mod outgoing;
 mod rekey;
 mod responses;

@@ -1649,3 +1649,34 @@ fn rekey_sends_every_participant_the_new_key_by_re_invite() {
     assert!(after.sent[0].0.stateless);
     assert_eq!(after.sent[0].1.method(), crate::sip::Method::Ack);
 }
+
+#[test]
+fn a_media_timeout_ends_the_call_with_bye_and_removes_the_leg() {
+    let mut entropy = Counter(0);
+    let now = Instant::now();
+    let mut focus = Focus::new(config());
+    three_members(&mut focus, &mut entropy, now);
+    drain_all(&mut focus);
+
+    // Bob's leg (2) goes silent.
+    focus.on_media_timeout(LegId(2));
+    let emitted = drain_all(&mut focus);
+    assert_eq!(emitted.sent.len(), 1, "one BYE");
+    let (request, bye) = &emitted.sent[0];
+    assert_eq!(bye.method(), crate::sip::Method::Bye);
+    assert_eq!(bye.call_id(), "bob");
+    assert!(!request.stateless);
+    assert!(matches!(
+        emitted.jobs.as_slice(),
+        [MediaJob {
+            work: MediaWork::RemoveLeg { leg: LegId(2) },
+            ..
+        }]
+    ));
+
+    // The call is gone: a second timeout, or one on a leg no call owns, does nothing.
+    focus.on_media_timeout(LegId(2));
+    focus.on_media_timeout(LegId(99));
+    let emitted = drain_all(&mut focus);
+    assert!(emitted.sent.is_empty() && emitted.jobs.is_empty());
+}

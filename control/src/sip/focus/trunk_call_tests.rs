@@ -448,3 +448,37 @@ fn the_admin_api_call_is_refused_for_unknown_conferences_and_non_numbers() {
         404
     );
 }
+
+#[test]
+fn a_phone_that_stops_sending_media_is_hung_up() {
+    let now = Instant::now();
+    let mut entropy = Counter(0);
+    let mut focus = plain_trunk();
+    let (request, invite) = call_number(&mut focus, &mut entropy, now, "tel:+15550100");
+    let ok = trunk_answer(&invite, 200, &answer_sdp(8, "PCMA", ""));
+    focus.on_outgoing_result(request.id, OutgoingResult::Response(ok), &mut entropy);
+    let mut emitted = drain(&mut focus);
+    let job = emitted.jobs.remove(0);
+    let added = AddedLeg {
+        leg: LegId(3),
+        local: LEG_LOCAL.parse().unwrap(),
+    };
+    focus.on_media_done(job.id, MediaOutcome::Added(added), now, &mut entropy);
+    drain(&mut focus);
+    assert_eq!(focus.trunk_call_count(), 1);
+
+    focus.on_media_timeout(LegId(3));
+    let emitted = drain(&mut focus);
+    let byes: Vec<_> = emitted
+        .sent
+        .iter()
+        .filter(|(_, m)| m.method() == Method::Bye)
+        .collect();
+    assert_eq!(byes.len(), 1, "a BYE to the trunk");
+    assert_eq!(byes[0].1.call_id(), invite.call_id());
+    assert!(emitted
+        .jobs
+        .iter()
+        .any(|j| matches!(j.work, MediaWork::RemoveLeg { leg: LegId(3) })));
+    assert_eq!(focus.trunk_call_count(), 0);
+}

@@ -112,6 +112,24 @@ impl Focus {
         }
     }
 
+    /// Whether a call to a phone number runs on `leg`.
+    pub(in crate::sip::focus) fn trunk_call_on(&self, leg: LegId) -> bool {
+        self.trunk.calls.values().any(|call| call.leg == Some(leg))
+    }
+
+    /// Hangs up the trunk call on `leg` and removes the leg.
+    pub(in crate::sip::focus) fn hang_up_trunk_leg(&mut self, leg: LegId) {
+        let found = self
+            .trunk
+            .calls
+            .iter()
+            .find(|(_, call)| call.leg == Some(leg))
+            .map(|(id, _)| *id);
+        if let Some(id) = found {
+            self.end_trunk_call(id, 408, &mut NoEntropy);
+        }
+    }
+
     /// A conference was removed from outside the focus (the admin API): its phones are
     /// hung up.
     pub fn on_conference_removed(&mut self, conference: ConferenceId) {

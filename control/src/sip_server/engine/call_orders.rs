@@ -21,6 +21,7 @@ impl Engine {
                 SipOrder::Call(order) => self.place_call(order, now),
                 SipOrder::LegRemoved(leg) => self.parts.focus.on_leg_removed(leg),
                 SipOrder::ConferenceRemoved(id) => self.parts.focus.on_conference_removed(id),
+                SipOrder::MediaTimedOut(leg) => self.parts.focus.on_media_timeout(leg),
             }
         }
         self.pump(now);
