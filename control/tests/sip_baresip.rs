@@ -17,10 +17,9 @@ mod support;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use medianode_tools::capture::CaptureReader;
 use serde_json::Value;
 use sip_support::*;
 use support::*;
@@ -34,22 +33,6 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// G.711 A-law to linear PCM (ITU-T G.711 table 1a, read backwards).
-fn alaw_to_linear(code: u8) -> i16 {
-    let a = code ^ 0x55;
-    let segment = (a >> 4) & 0x07;
-    let mantissa = i32::from(a & 0x0f);
-    let magnitude = match segment {
-        0 => (mantissa << 4) + 8,
-        _ => ((mantissa << 4) + 0x108) << (segment - 1),
-    };
-    if a & 0x80 != 0 {
-        magnitude as i16
-    } else {
-        -magnitude as i16
-    }
-}
-
 fn rms(samples: &[i16]) -> f64 {
     if samples.is_empty() {
         return 0.0;
@@ -61,19 +44,6 @@ fn rms(samples: &[i16]) -> f64 {
 /// 20 ms frames (160 samples at 8 kHz) louder than `floor`.
 fn loud_frames(samples: &[i16], floor: f64) -> Vec<&[i16]> {
     samples.chunks(160).filter(|f| rms(f) > floor).collect()
-}
-
-/// The capture's audio, decoded.
-fn pcap_audio() -> Vec<i16> {
-    let file = File::open(fixture("g711a.pcap")).unwrap();
-    let mut reader = CaptureReader::new(file).unwrap();
-    let mut samples = Vec::new();
-    while let Some(datagram) = reader.next_datagram() {
-        let datagram = datagram.unwrap();
-        assert_eq!(datagram.payload[1] & 0x7f, 8, "the capture is PCMA");
-        samples.extend(datagram.payload[12..].iter().map(|&b| alaw_to_linear(b)));
-    }
-    samples
 }
 
 /// The 16-bit mono samples of a WAV file (the `data` chunk).
@@ -104,40 +74,6 @@ fn wav_samples(path: &Path) -> Vec<i16> {
         at += 8 + len + (len & 1);
     }
     panic!("{path:?} has no data chunk");
-}
-
-/// A child process killed (and reaped) when the test ends, however it ends.
-struct Running {
-    child: Child,
-    name: &'static str,
-}
-
-impl Running {
-    fn start(name: &'static str, command: &mut Command) -> Running {
-        let child = command
-            .spawn()
-            .unwrap_or_else(|e| panic!("{name} must be installed and runnable: {e}"));
-        Running { child, name }
-    }
-
-    /// Asks the process to stop with `signal` and waits up to 10 s for it.
-    fn stop(&mut self, signal_name: &str) {
-        if self.child.try_wait().unwrap().is_none() {
-            signal(&self.child, signal_name);
-        }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while self.child.try_wait().unwrap().is_none() {
-            assert!(Instant::now() < deadline, "{} did not stop", self.name);
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn wait_for<T>(what: &str, log: impl Fn() -> String, mut probe: impl FnMut() -> Option<T>) -> T {
@@ -198,25 +134,9 @@ fn write_baresip_home(home: &Path, sip_port: u16, node: &SipNode, tone: &Path, r
     std::fs::write(home.join("accounts"), account).unwrap();
 }
 
-/// Parses tshark's `-T fields -e udp.srcport -e udp.dstport -e udp.payload` lines.
-fn captured(text: &str) -> Vec<(u16, u16, Vec<u8>)> {
-    text.lines()
-        .filter_map(|line| {
-            let mut fields = line.split('\t');
-            let src = fields.next()?.parse().ok()?;
-            let dst = fields.next()?.parse().ok()?;
-            let hex: String = fields.next()?.chars().filter(|c| *c != ':').collect();
-            let payload = (0..hex.len() / 2)
-                .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
-                .collect::<Option<Vec<u8>>>()?;
-            Some((src, dst, payload))
-        })
-        .collect()
-}
-
 #[test]
 fn baresip_joins_through_the_factory_with_srtp_and_exchanges_audio_with_sipp() {
-    let expected = pcap_audio();
+    let expected = pcma_capture_audio(&fixture("g711a.pcap"));
     let expected_rms = rms(&expected);
     let dir = scratch_dir("sip-baresip");
     let node = SipNode::start(&SipNodeSetup {
@@ -416,7 +336,7 @@ fn baresip_joins_through_the_factory_with_srtp_and_exchanges_audio_with_sipp() {
     );
     let tone_samples: Vec<i16> = to_sipp
         .iter()
-        .flat_map(|p| p[12..].iter().map(|&b| alaw_to_linear(b)))
+        .flat_map(|p| alaw(&p[12..]))
         .collect();
     let tone_rms = rms(&tone_samples);
     // A sine at half scale has an RMS of 16384 / sqrt(2) = 11585.

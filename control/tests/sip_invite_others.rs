@@ -130,33 +130,6 @@ fn refer(node: &SipNode, dir: &Path, conference: &str, invitee: &str) -> (Output
     (output, log)
 }
 
-/// The sipfrag status lines of the NOTIFYs in a SIPp message log, in order.
-fn sipfrags(log: &str) -> Vec<String> {
-    log.split("NOTIFY sip:")
-        .skip(1)
-        .filter_map(|notify| {
-            let body = notify.split("\r\n\r\n").nth(1).or_else(|| {
-                // SIPp may log with bare line feeds.
-                notify.split("\n\n").nth(1)
-            })?;
-            body.lines()
-                .find(|l| l.starts_with("SIP/2.0 "))
-                .map(|l| l.trim().to_owned())
-        })
-        .collect()
-}
-
-fn assert_success(what: &str, output: &Output, node: &SipNode) {
-    assert!(
-        output.status.success(),
-        "{what} failed ({}): {}\n{}\nnode log: {}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr),
-        node.process.log()
-    );
-}
-
 fn legs_of(node: &SipNode, id: &str) -> Option<usize> {
     let answer = node
         .process
@@ -226,14 +199,18 @@ fn refer_invites_registered_users_and_notifies_the_inviter_of_each_outcome() {
         // SIPp needs a moment to bind before the focus calls it.
         std::thread::sleep(Duration::from_millis(300));
         let (output, log) = refer(&node, &dir, &conference, user);
-        assert_success(&format!("the inviter of {user}"), &output, &node);
+        assert_success(
+            &format!("the inviter of {user}"),
+            &output,
+            &node.process.log(),
+        );
         assert_eq!(
             sipfrags(&log),
             ["SIP/2.0 100 Trying", expected],
             "NOTIFYs for {user}:\n{log}"
         );
         let uas = uas.join().unwrap();
-        assert_success(&format!("the invitee {user}"), &uas, &node);
+        assert_success(&format!("the invitee {user}"), &uas, &node.process.log());
     }
     assert_eq!(
         legs_of(&node, &id),
@@ -278,7 +255,11 @@ fn refer_invites_registered_users_and_notifies_the_inviter_of_each_outcome() {
         break answer;
     };
     assert_eq!(answer.status(), 486, "{answer:?}");
-    assert_success("dave as an Invitee", &uas.join().unwrap(), &node);
+    assert_success(
+        "dave as an Invitee",
+        &uas.join().unwrap(),
+        &node.process.log(),
+    );
     assert_eq!(
         legs_of(&node, &id),
         Some(1),
@@ -287,7 +268,7 @@ fn refer_invites_registered_users_and_notifies_the_inviter_of_each_outcome() {
 
     // Frank never registered: 404 in the NOTIFY, nobody is called.
     let (output, log) = refer(&node, &dir, &conference, "frank");
-    assert_success("the inviter of frank", &output, &node);
+    assert_success("the inviter of frank", &output, &node.process.log());
     assert_eq!(
         sipfrags(&log),
         ["SIP/2.0 100 Trying", "SIP/2.0 404 Not Found"]

@@ -25,10 +25,9 @@ use std::f64::consts::PI;
 use std::fs::File;
 use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use medianode_tools::capture::CaptureReader;
 use opusic_c::{Application, Bitrate, Channels, Decoder, Encoder, SampleRate};
 use serde_json::{json, Value};
 use sip_support::*;
@@ -51,26 +50,6 @@ fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/sipp")
         .join(name)
-}
-
-/// A-law bytes to linear PCM with the node's own G.711 kernels.
-fn alaw(codes: &[u8]) -> Vec<i16> {
-    let mut pcm = vec![0i16; codes.len()];
-    medianode_simd::alaw_decode(&mut pcm, codes);
-    pcm
-}
-
-/// The capture's audio, decoded (8 kHz).
-fn pcap_audio() -> Vec<i16> {
-    let file = File::open(fixture("g711a.pcap")).unwrap();
-    let mut reader = CaptureReader::new(file).unwrap();
-    let mut samples = Vec::new();
-    while let Some(datagram) = reader.next_datagram() {
-        let datagram = datagram.unwrap();
-        assert_eq!(datagram.payload[1] & 0x7f, 8, "the capture is PCMA");
-        samples.extend(alaw(&datagram.payload[12..]));
-    }
-    samples
 }
 
 fn rms(samples: &[f64]) -> f64 {
@@ -179,81 +158,6 @@ fn best_correlation(reference: &[f64], heard: &[f64], max_lag: usize) -> (f64, u
         }
     }
     best
-}
-
-/// A child process killed (and reaped) when the test ends, however it ends.
-struct Running {
-    child: Child,
-    name: &'static str,
-}
-
-impl Running {
-    fn start(name: &'static str, command: &mut Command) -> Running {
-        let child = command
-            .spawn()
-            .unwrap_or_else(|e| panic!("{name} must be installed and runnable: {e}"));
-        Running { child, name }
-    }
-
-    fn stop(&mut self, signal_name: &str) {
-        if self.child.try_wait().unwrap().is_none() {
-            signal(&self.child, signal_name);
-        }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while self.child.try_wait().unwrap().is_none() {
-            assert!(Instant::now() < deadline, "{} did not stop", self.name);
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Parses tshark's `-T fields -e udp.srcport -e udp.dstport -e udp.payload` lines.
-fn captured(text: &str) -> Vec<(u16, u16, Vec<u8>)> {
-    text.lines()
-        .filter_map(|line| {
-            let mut fields = line.split('\t');
-            let src = fields.next()?.parse().ok()?;
-            let dst = fields.next()?.parse().ok()?;
-            let hex: String = fields.next()?.chars().filter(|c| *c != ':').collect();
-            let payload = (0..hex.len() / 2)
-                .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
-                .collect::<Option<Vec<u8>>>()?;
-            Some((src, dst, payload))
-        })
-        .collect()
-}
-
-/// The sipfrag status lines of the NOTIFYs in a SIPp message log, in order.
-fn sipfrags(log: &str) -> Vec<String> {
-    log.split("NOTIFY sip:")
-        .skip(1)
-        .filter_map(|notify| {
-            let body = notify
-                .split("\r\n\r\n")
-                .nth(1)
-                .or_else(|| notify.split("\n\n").nth(1))?;
-            body.lines()
-                .find(|l| l.starts_with("SIP/2.0 "))
-                .map(|l| l.trim().to_owned())
-        })
-        .collect()
-}
-
-fn assert_success(what: &str, output: &Output, log: &str) {
-    assert!(
-        output.status.success(),
-        "{what} failed ({}): {}\n{}\nnode log: {log}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr),
-    );
 }
 
 /// An Opus participant: its socket, leg, tone and what it heard (arrival, packet).
@@ -396,7 +300,7 @@ fn legs(node: &SipNode, id: &str) -> Vec<Value> {
 
 #[test]
 fn a_phone_number_is_called_through_the_trunk_and_mixed_both_ways() {
-    let speech = pcap_audio();
+    let speech = pcma_capture_audio(&fixture("g711a.pcap"));
     let dir = scratch_dir("sip-pstn-gateway");
     let trunk_port = free_port();
     let trunk_media = free_port();

@@ -17,6 +17,10 @@ use sha2::{Digest, Sha256};
 
 use crate::support::{free_port, random_bytes, write_config, NodeProcess};
 
+mod peers;
+#[allow(unused_imports)]
+pub use peers::*;
+
 /// How to start a node with SIP.
 pub struct SipNodeSetup<'a> {
     /// Scratch directory (config, database).
