@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use medianode_dataplane::conference::{LegStats, MediaCore};
 
+use super::latency::header;
 use super::CoreMetrics;
 
 /// Conferences exported per core at most.
@@ -255,11 +256,6 @@ const CONFERENCE_FAMILIES: [ConferenceFamily; 5] = [
         |c| c.bytes_out,
     ),
 ];
-
-fn header(out: &mut String, name: &str, help: &str, kind: &str) {
-    // Writing to a String cannot fail; here and below the result is ignored for that reason.
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-}
 
 /// Renders every core's conferences and leg histograms.
 pub(super) fn render_conferences(out: &mut String, cores: &[std::sync::Arc<CoreMetrics>]) {

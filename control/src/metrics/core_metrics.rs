@@ -44,7 +44,7 @@ pub struct CoreMetrics {
     pub(super) io: PublishedIo,
     pub(super) batch_sizes: PublishedBatchSizes,
     pub(super) mixing: super::mixer::PublishedMixing,
-    pub(super) forward_delays: super::forward_delay::PublishedForwardDelays,
+    pub(super) forward_delays: super::latency::PublishedLatencies,
     pub(super) conferences: super::conference_metrics::PublishedConferences,
 }
 
@@ -88,7 +88,7 @@ impl CoreMetrics {
             io: PublishedIo::default(),
             batch_sizes: PublishedBatchSizes::default(),
             mixing: super::mixer::PublishedMixing::default(),
-            forward_delays: super::forward_delay::PublishedForwardDelays::default(),
+            forward_delays: super::latency::PublishedLatencies::default(),
             conferences: super::conference_metrics::PublishedConferences::default(),
         }
     }

@@ -7,65 +7,42 @@
 //! The media core reads no clock, so the event loop times each batch and records it in a
 //! plain [`ForwardDelays`], published at housekeeping like the other counters.
 
-use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use super::mixer::{format_seconds, header};
+use super::latency::{header, Latencies, LatencyBounds};
 use super::{CoreMetrics, NodeMetrics};
 
 /// Upper bounds (inclusive, microseconds) of the histogram's buckets; longer waits land
 /// in `+Inf`.
-pub const FORWARD_DELAY_BOUNDS_US: [u64; 10] =
+pub const FORWARD_DELAY_BOUNDS_US: LatencyBounds =
     [10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000];
 
 /// A core's own record of its batches' time in the core.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ForwardDelays {
-    /// Batches per bucket (not cumulative); the last entry is `+Inf`.
-    buckets: [u64; FORWARD_DELAY_BOUNDS_US.len() + 1],
-    sum_us: u64,
-    count: u64,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForwardDelays(Latencies);
+
+impl Default for ForwardDelays {
+    fn default() -> Self {
+        ForwardDelays(Latencies::new(&FORWARD_DELAY_BOUNDS_US))
+    }
 }
 
 impl ForwardDelays {
     /// Records one batch that took `elapsed` from its arrival to its send.
     pub fn record(&mut self, elapsed: Duration) {
-        let us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
-        let bucket = FORWARD_DELAY_BOUNDS_US
-            .iter()
-            .position(|&bound| us <= bound)
-            .unwrap_or(FORWARD_DELAY_BOUNDS_US.len());
-        if let Some(slot) = self.buckets.get_mut(bucket) {
-            *slot += 1;
-        }
-        self.sum_us = self.sum_us.saturating_add(us);
-        self.count += 1;
+        self.0.record(elapsed);
     }
 
     /// Batches recorded.
     pub fn count(&self) -> u64 {
-        self.count
+        self.0.count()
     }
-}
-
-/// The published copy the HTTP thread reads.
-#[derive(Debug, Default)]
-pub struct PublishedForwardDelays {
-    buckets: [AtomicU64; FORWARD_DELAY_BOUNDS_US.len() + 1],
-    sum_us: AtomicU64,
-    count: AtomicU64,
 }
 
 impl CoreMetrics {
     /// Publishes the core's batch times.
     pub fn publish_forward_delays(&self, delays: &ForwardDelays) {
-        let published = &self.forward_delays;
-        for (cell, &count) in published.buckets.iter().zip(&delays.buckets) {
-            cell.store(count, Ordering::Relaxed);
-        }
-        published.sum_us.store(delays.sum_us, Ordering::Relaxed);
-        published.count.store(delays.count, Ordering::Relaxed);
+        self.forward_delays.store(&delays.0);
     }
 }
 
@@ -79,24 +56,8 @@ pub(super) fn render_forward_delays(out: &mut String, metrics: &NodeMetrics) {
         "histogram",
     );
     for core in metrics.cores() {
-        let delays = &core.forward_delays;
-        let index = core.index();
-        let mut cumulative = 0;
-        for (i, cell) in delays.buckets.iter().enumerate() {
-            cumulative += cell.load(Ordering::Relaxed);
-            let le = FORWARD_DELAY_BOUNDS_US
-                .get(i)
-                .map_or_else(|| "+Inf".to_owned(), |&us| format_seconds(us));
-            // Writing to a String cannot fail.
-            let _ = writeln!(
-                out,
-                "{name}_bucket{{core=\"{index}\",le=\"{le}\"}} {cumulative}"
-            );
-        }
-        let sum = format_seconds(delays.sum_us.load(Ordering::Relaxed));
-        let _ = writeln!(out, "{name}_sum{{core=\"{index}\"}} {sum}");
-        let count = delays.count.load(Ordering::Relaxed);
-        let _ = writeln!(out, "{name}_count{{core=\"{index}\"}} {count}");
+        core.forward_delays
+            .render(out, name, core.index(), &FORWARD_DELAY_BOUNDS_US);
     }
 }
 

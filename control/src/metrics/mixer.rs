@@ -13,37 +13,35 @@ use std::time::Duration;
 use medianode_dataplane::conference::MixingCounters;
 use medianode_dataplane::mixer::TICK;
 
+use super::latency::{header, Latencies, LatencyBounds, PublishedLatencies};
 use super::{CoreMetrics, NodeMetrics};
 
 /// Upper bounds (inclusive, microseconds) of the tick-time histogram's buckets; longer
 /// passes land in `+Inf`.
-pub const MIX_TICK_BOUNDS_US: [u64; 10] = [
+pub const MIX_TICK_BOUNDS_US: LatencyBounds = [
     100, 250, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000,
 ];
 
-/// A core's own record of its mixing passes.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// A core's own record of its mixing passes: their times, and how many overran a tick.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MixTickTimes {
-    /// Passes per bucket (not cumulative); the last entry is `+Inf`.
-    buckets: [u64; MIX_TICK_BOUNDS_US.len() + 1],
-    sum_us: u64,
-    count: u64,
+    passes: Latencies,
     overruns: u64,
+}
+
+impl Default for MixTickTimes {
+    fn default() -> Self {
+        MixTickTimes {
+            passes: Latencies::new(&MIX_TICK_BOUNDS_US),
+            overruns: 0,
+        }
+    }
 }
 
 impl MixTickTimes {
     /// Records one mixing pass that took `elapsed`; one longer than a tick is an overrun.
     pub fn record(&mut self, elapsed: Duration) {
-        let us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
-        let bucket = MIX_TICK_BOUNDS_US
-            .iter()
-            .position(|&bound| us <= bound)
-            .unwrap_or(MIX_TICK_BOUNDS_US.len());
-        if let Some(slot) = self.buckets.get_mut(bucket) {
-            *slot += 1;
-        }
-        self.sum_us = self.sum_us.saturating_add(us);
-        self.count += 1;
+        self.passes.record(elapsed);
         if elapsed > TICK {
             self.overruns += 1;
         }
@@ -51,7 +49,7 @@ impl MixTickTimes {
 
     /// Passes recorded.
     pub fn count(&self) -> u64 {
-        self.count
+        self.passes.count()
     }
 
     /// Passes that took longer than a tick.
@@ -63,9 +61,7 @@ impl MixTickTimes {
 /// The published copy the HTTP thread reads.
 #[derive(Debug, Default)]
 pub struct PublishedMixing {
-    buckets: [AtomicU64; MIX_TICK_BOUNDS_US.len() + 1],
-    sum_us: AtomicU64,
-    count: AtomicU64,
+    passes: PublishedLatencies,
     overruns: AtomicU64,
     conferences: AtomicU64,
     ticks: AtomicU64,
@@ -78,11 +74,7 @@ pub struct PublishedMixing {
 
 impl PublishedMixing {
     fn store(&self, times: &MixTickTimes, counters: &MixingCounters) {
-        for (published, &count) in self.buckets.iter().zip(&times.buckets) {
-            published.store(count, Ordering::Relaxed);
-        }
-        self.sum_us.store(times.sum_us, Ordering::Relaxed);
-        self.count.store(times.count, Ordering::Relaxed);
+        self.passes.store(&times.passes);
         self.overruns.store(times.overruns, Ordering::Relaxed);
         self.conferences
             .store(counters.conferences, Ordering::Relaxed);
@@ -176,23 +168,9 @@ pub(super) fn render_mixing(out: &mut String, metrics: &NodeMetrics) {
         "histogram",
     );
     for core in metrics.cores() {
-        let mixing = &core.mixing;
-        let mut cumulative = 0;
-        for (i, cell) in mixing.buckets.iter().enumerate() {
-            cumulative += cell.load(Ordering::Relaxed);
-            let le = MIX_TICK_BOUNDS_US
-                .get(i)
-                .map_or_else(|| "+Inf".to_owned(), |&us| format_seconds(us));
-            let _ = writeln!(
-                out,
-                "{name}_bucket{{core=\"{}\",le=\"{le}\"}} {cumulative}",
-                core.index()
-            );
-        }
-        let sum = format_seconds(mixing.sum_us.load(Ordering::Relaxed));
-        let _ = writeln!(out, "{name}_sum{{core=\"{}\"}} {sum}", core.index());
-        let count = mixing.count.load(Ordering::Relaxed);
-        let _ = writeln!(out, "{name}_count{{core=\"{}\"}} {count}", core.index());
+        core.mixing
+            .passes
+            .render(out, name, core.index(), &MIX_TICK_BOUNDS_US);
     }
     for (name, help, kind, read) in MIX_FAMILIES {
         header(out, name, help, kind);
@@ -201,17 +179,6 @@ pub(super) fn render_mixing(out: &mut String, metrics: &NodeMetrics) {
             let _ = writeln!(out, "{name}{{core=\"{}\"}} {value}", core.index());
         }
     }
-}
-
-/// The `# HELP` and `# TYPE` lines of a family.
-pub(super) fn header(out: &mut String, name: &str, help: &str, kind: &str) {
-    // Writing to a String cannot fail.
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-}
-
-/// Microseconds as seconds, exactly (no float rounding in bucket labels).
-pub(super) fn format_seconds(us: u64) -> String {
-    format!("{}.{:06}", us / 1_000_000, us % 1_000_000)
 }
 
 #[cfg(test)]

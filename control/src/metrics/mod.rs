@@ -9,6 +9,7 @@ mod batch_sizes;
 mod conference_metrics;
 mod core_metrics;
 mod forward_delay;
+mod latency;
 mod mixer;
 mod render;
 pub mod sip;
