@@ -152,14 +152,17 @@ impl BatchSender {
             self.addresses.clear();
             self.addresses
                 .extend(call.iter().map(|m| Some(SockaddrStorage::from(m.to))));
-            let slices: Vec<Vec<IoSlice<'_>>> = call
+            // A call's messages cover consecutive datagrams: one buffer of their slices,
+            // and per message its part of it.
+            let base = call.first().map_or(0, |m| m.first);
+            let end = call.last().map_or(base, |m| m.first + m.count);
+            let flat: Vec<IoSlice<'_>> = datagrams[base..end]
                 .iter()
-                .map(|m| {
-                    datagrams[m.first..m.first + m.count]
-                        .iter()
-                        .map(|(_, bytes)| IoSlice::new(bytes))
-                        .collect()
-                })
+                .map(|(_, bytes)| IoSlice::new(bytes))
+                .collect();
+            let slices: Vec<&[IoSlice<'_>]> = call
+                .iter()
+                .map(|m| &flat[m.first - base..m.first - base + m.count])
                 .collect();
             outcome.calls += 1;
             let result = match kind {
