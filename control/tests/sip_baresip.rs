@@ -334,10 +334,7 @@ fn baresip_joins_through_the_factory_with_srtp_and_exchanges_audio_with_sipp() {
         to_sipp.len(),
         packets.len()
     );
-    let tone_samples: Vec<i16> = to_sipp
-        .iter()
-        .flat_map(|p| alaw(&p[12..]))
-        .collect();
+    let tone_samples: Vec<i16> = to_sipp.iter().flat_map(|p| alaw(&p[12..])).collect();
     let tone_rms = rms(&tone_samples);
     // A sine at half scale has an RMS of 16384 / sqrt(2) = 11585.
     assert!(
