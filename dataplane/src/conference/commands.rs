@@ -5,10 +5,11 @@
 use std::time::Instant;
 
 use super::conference_state::Conference;
-use super::leg::{Leg, LegSetup};
+use super::leg::{mix_leg_config, Leg, LegSetup};
 use super::media_core::{MediaCore, NO_LEG};
+use super::mixer_keying::{ConferenceKeying, MixerKey};
 use super::timers::TimerKind;
-use super::{ConferenceError, ConferenceId, LegConfig, LegId, SelectionPolicy};
+use super::{ConferenceError, ConferenceId, LegConfig, LegId, Receive, SelectionPolicy};
 
 impl MediaCore {
     /// Creates an empty conference selecting talkers by `policy`.
@@ -42,6 +43,53 @@ impl MediaCore {
         }
         self.conferences.remove(slot);
         self.conference_slots.remove(&id);
+        Ok(())
+    }
+
+    /// Hands the core an end-to-end conference's key for its mixer (see `mixer_keying`):
+    /// end-to-end talkers are then mixed, and end-to-end legs may receive the mix. A new
+    /// key (after a re-key) replaces the old one; the legs' mix-minus SSRCs are claimed
+    /// again under it. On an error nothing changes.
+    pub fn set_mixer_key(
+        &mut self,
+        id: ConferenceId,
+        key: MixerKey,
+    ) -> Result<(), ConferenceError> {
+        let slot = self.conference_slot(id)?;
+        let mut keying = ConferenceKeying::new(key)?;
+        let members: Vec<u32> = self
+            .conferences
+            .get(slot)
+            .map(|c| c.legs.iter().map(|h| h.slot).collect())
+            .unwrap_or_default();
+        for &leg_slot in &members {
+            if let Some((leg, Some(ssrc))) = self.legs.get(leg_slot).map(|l| (l.id, l.mix_ssrc)) {
+                keying.claim_mix_minus(leg, ssrc)?;
+            }
+        }
+        let Self {
+            conferences, legs, ..
+        } = self;
+        let Some(conference) = conferences.get_mut(slot) else {
+            return Err(ConferenceError::UnknownConference(id));
+        };
+        conference.keying = Some(Box::new(keying));
+        // End-to-end members that joined before the key now talk into the mix.
+        for leg_slot in members {
+            let Some(leg) = legs.get_mut(leg_slot) else {
+                continue;
+            };
+            if leg.mix.is_some() || !leg.crypto.is_end_to_end() {
+                continue;
+            }
+            leg.mix = mix_leg_config(&leg.payload_types, leg.audio_level_ext_id, leg.receive);
+            if let (Some(config), Some(state)) = (leg.mix, conference.mixer.as_deref_mut()) {
+                // A leg the mixer refuses stays out of the mix, as it was.
+                if state.mixer.add_leg(leg.id, config).is_err() {
+                    leg.mix = None;
+                }
+            }
+        }
         Ok(())
     }
 
@@ -96,6 +144,17 @@ impl MediaCore {
             .participant
             .and_then(|p| self.focus.get(&p))
             .is_some_and(|&focused| focused != conference);
+        let keying = self
+            .conferences
+            .get_mut(conference_slot)
+            .and_then(|c| c.keying.as_deref_mut());
+        let keyed = keying.is_some();
+        if config.media.is_end_to_end() && config.receive == Receive::Mix {
+            let keying = keying.ok_or(ConferenceError::EndToEndMixUnkeyed)?;
+            let ssrc = config.mix_ssrc.ok_or(ConferenceError::MixNeedsSsrc)?;
+            // Claimed for good: a refusal further on leaves the SSRC with this leg id.
+            keying.claim_mix_minus(id, ssrc)?;
+        }
         let setup = LegSetup {
             id,
             conference,
@@ -104,6 +163,7 @@ impl MediaCore {
             media_timeout: config.media_timeout.unwrap_or(self.config.media_timeout),
             rtcp_ssrc: self.rng.next_ssrc(),
             suppressed,
+            keyed,
             now,
         };
         let mut leg = Leg::new(config, setup);
@@ -177,8 +237,22 @@ impl MediaCore {
             .ok_or(ConferenceError::UnknownLeg(id))?;
         config.local_port = port;
         config.validate()?;
+        // An end-to-end mix-minus keeps its SSRC's sequence: SRTP must never protect two
+        // packets under one SSRC and index.
+        let stream = self
+            .legs
+            .get(slot)
+            .and_then(|leg| leg.mix_ssrc.zip(leg.mix_rtp))
+            .filter(|(ssrc, _)| config.mix_ssrc == Some(*ssrc));
         self.remove_leg(id, now)?;
-        self.add_leg(conference, id, config, now)
+        self.add_leg(conference, id, config, now)?;
+        if let Some((_, rtp)) = stream {
+            let slot = self.leg_slots.get(&id).copied().unwrap_or(NO_LEG);
+            if let Some(leg) = self.legs.get_mut(slot) {
+                leg.mix_rtp = Some(rtp);
+            }
+        }
+        Ok(())
     }
 
     /// Takes a leg out of every table; returns its conference slot and whether its talker

@@ -1,5 +1,6 @@
 //! One conference as its core keeps it: its legs and its talker selection.
 
+use super::mixer_keying::ConferenceKeying;
 use super::mixing::MixState;
 use super::recording_tap::RecordingTap;
 use super::slab::SlotHandle;
@@ -20,6 +21,8 @@ pub(crate) struct Conference {
     pub(crate) mixer: Option<Box<MixState>>,
     /// The recording tapping the mix, if one runs.
     pub(crate) recording: Option<RecordingTap>,
+    /// The conference key, for the mixer, if the focus handed it over.
+    pub(crate) keying: Option<Box<ConferenceKeying>>,
 }
 
 /// A snapshot of one conference.
@@ -48,6 +51,7 @@ impl Conference {
             observed_in_batch: 0,
             mixer: None,
             recording: None,
+            keying: None,
         }
     }
 

@@ -46,9 +46,14 @@ pub enum ConferenceError {
     InvalidRateLimit,
     /// A media timeout of zero.
     InvalidMediaTimeout,
-    /// A leg asked for the mix under end-to-end SRTP, whose media the core cannot decrypt
-    /// or encrypt.
-    MixNeedsClearMedia,
+    /// An end-to-end leg asked for the mix without an SSRC of its own for its mix-minus
+    /// ([`LegConfig::with_mix_ssrc`](super::LegConfig::with_mix_ssrc)).
+    MixNeedsSsrc,
+    /// An end-to-end leg asked for the mix in a conference whose key the core does not
+    /// hold ([`MediaCore::set_mixer_key`](super::MediaCore::set_mixer_key)).
+    EndToEndMixUnkeyed,
+    /// An SSRC for the mix is already in use under the conference key.
+    MixSsrcTaken(u32),
     /// A leg asked for the mix but carries no codec the mixer handles (Opus, PCMU, PCMA).
     NoMixableCodec,
     /// The conference's mixer refused the leg.
@@ -84,8 +89,15 @@ impl fmt::Display for ConferenceError {
             Self::InvalidExtensionId(id) => write!(f, "header extension id {id} is reserved"),
             Self::InvalidRateLimit => f.write_str("rate limit must allow at least one packet"),
             Self::InvalidMediaTimeout => f.write_str("media timeout must be longer than zero"),
-            Self::MixNeedsClearMedia => {
-                f.write_str("an end-to-end encrypted leg cannot receive the mix")
+            Self::MixNeedsSsrc => {
+                f.write_str("an end-to-end leg receiving the mix needs an SSRC for its mix-minus")
+            }
+            Self::EndToEndMixUnkeyed => f.write_str(
+                "an end-to-end leg can receive the mix only in a conference whose key the \
+                 focus handed to the node",
+            ),
+            Self::MixSsrcTaken(ssrc) => {
+                write!(f, "SSRC {ssrc} is already in use under the conference key")
             }
             Self::NoMixableCodec => {
                 f.write_str("receiving the mix needs an Opus, PCMU or PCMA payload type")

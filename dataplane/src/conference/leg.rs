@@ -78,9 +78,11 @@ pub(crate) struct Leg {
     pub(crate) traffic: LegTraffic,
     /// Forwarded streams or the mix.
     pub(crate) receive: Receive,
-    /// How the leg joins its conference's mixer; `None` when it cannot (end-to-end, or no
-    /// codec the mixer handles).
+    /// How the leg joins its conference's mixer; `None` when it cannot (end-to-end in a
+    /// conference whose key the core does not hold, or no codec the mixer handles).
     pub(crate) mix: Option<MixLegConfig>,
+    /// End-to-end, receiving the mix: the SSRC of its mix-minus under the conference key.
+    pub(crate) mix_ssrc: Option<u32>,
     /// The RTP stream the mix reaches this leg in, from its first mix packet on.
     pub(crate) mix_rtp: Option<MixRtp>,
 }
@@ -106,12 +108,23 @@ pub(crate) struct LegSetup {
     pub(crate) media_timeout: Duration,
     pub(crate) rtcp_ssrc: u32,
     pub(crate) suppressed: bool,
+    /// Whether the core holds the conference key (an end-to-end leg may then be mixed).
+    pub(crate) keyed: bool,
     pub(crate) now: Instant,
 }
 
 impl Leg {
     pub(crate) fn new(config: super::LegConfig, setup: LegSetup) -> Self {
-        let mix = mix_leg_config(&config);
+        let end_to_end = config.media.is_end_to_end();
+        let mix = if end_to_end && !setup.keyed {
+            None
+        } else {
+            mix_leg_config(
+                &config.payload_types,
+                config.audio_level_ext_id,
+                config.receive,
+            )
+        };
         Self {
             id: setup.id,
             conference: setup.conference,
@@ -136,6 +149,7 @@ impl Leg {
             traffic: LegTraffic::default(),
             receive: config.receive,
             mix,
+            mix_ssrc: config.mix_ssrc.filter(|_| end_to_end),
             mix_rtp: None,
         }
     }
@@ -240,23 +254,23 @@ pub struct LegStats {
 
 /// The mixer's view of a leg: its first mixable codec, its telephone-events and level
 /// extension; a leg that only talks into the mix is added talk-only.
-fn mix_leg_config(config: &super::LegConfig) -> Option<MixLegConfig> {
-    if config.media.is_end_to_end() {
-        return None;
-    }
-    let (payload_type, codec) = mixable_codec(&config.payload_types)?;
+pub(crate) fn mix_leg_config(
+    payload_types: &PayloadTypes,
+    audio_level_ext_id: Option<u8>,
+    receive: Receive,
+) -> Option<MixLegConfig> {
+    let (payload_type, codec) = mixable_codec(payload_types)?;
     let mut mix = MixLegConfig::new(codec, payload_type);
-    let events = config
-        .payload_types
+    let events = payload_types
         .iter()
         .find(|(pt, c)| c.is_telephone_event() && *pt != payload_type);
     if let Some((pt, _)) = events {
         mix = mix.with_telephone_event(pt);
     }
-    if let Some(id) = config.audio_level_ext_id {
+    if let Some(id) = audio_level_ext_id {
         mix = mix.with_audio_level(id);
     }
-    if config.receive == Receive::Streams {
+    if receive == Receive::Streams {
         mix = mix.talk_only();
     }
     Some(mix)

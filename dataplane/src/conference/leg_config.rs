@@ -13,8 +13,10 @@ use crate::srtp::SrtpPolicy;
 /// (the core decrypts what a hop-by-hop leg sends and encrypts what it receives, so a
 /// plain talker reaches a hop-by-hop listener protected under that listener's key, and a
 /// hop-by-hop talker reaches a plain listener in clear). End-to-end legs only exchange
-/// media with other end-to-end legs: the core holds no conference key, so it can neither
-/// decrypt their packets for the others nor encrypt the others' packets for them.
+/// forwarded media with other end-to-end legs: the core forwards their ciphertext and
+/// never re-encrypts it. Only the mix crosses over, in a conference whose key the focus
+/// handed to the core ([`super::MediaCore::set_mixer_key`]): the mixer hears end-to-end
+/// talkers and sends end-to-end listeners the mix under the conference key.
 // The policies are large, but a mode is built once per leg, never per packet.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
@@ -29,9 +31,9 @@ pub enum MediaMode {
         /// The key the core sends with.
         tx: SrtpPolicy,
     },
-    /// SRTP under the conference key, which the core does not hold: it forwards
-    /// ciphertext (RTP and RTCP) untouched and selects on the clear RFC 6464 header
-    /// extension.
+    /// SRTP under the conference key: the core forwards ciphertext (RTP and RTCP)
+    /// untouched and selects on the clear RFC 6464 header extension. Only a conference's
+    /// mixer, given the key, decrypts copies of it.
     SrtpEndToEnd,
 }
 
@@ -97,6 +99,9 @@ pub struct LegConfig {
     pub media_timeout: Option<Duration>,
     /// Forwarded streams or the mix.
     pub receive: Receive,
+    /// For an end-to-end leg receiving the mix: the SSRC, claimed under the conference key,
+    /// its mix-minus is sent under while it is a selected talker.
+    pub mix_ssrc: Option<u32>,
 }
 
 impl LegConfig {
@@ -113,6 +118,7 @@ impl LegConfig {
             rate_limit: None,
             media_timeout: None,
             receive: Receive::Streams,
+            mix_ssrc: None,
         }
     }
 
@@ -158,6 +164,12 @@ impl LegConfig {
         self
     }
 
+    /// For an end-to-end leg receiving the mix: its mix-minus SSRC.
+    pub fn with_mix_ssrc(mut self, ssrc: u32) -> Self {
+        self.mix_ssrc = Some(ssrc);
+        self
+    }
+
     /// Checks what the types alone cannot: port, extension id, overrides.
     pub fn validate(&self) -> Result<(), ConferenceError> {
         if self.local_port == 0 {
@@ -173,8 +185,8 @@ impl LegConfig {
             return Err(ConferenceError::InvalidMediaTimeout);
         }
         if self.receive == Receive::Mix {
-            if self.media.is_end_to_end() {
-                return Err(ConferenceError::MixNeedsClearMedia);
+            if self.media.is_end_to_end() && self.mix_ssrc.is_none() {
+                return Err(ConferenceError::MixNeedsSsrc);
             }
             if mixable_codec(&self.payload_types).is_none() {
                 return Err(ConferenceError::NoMixableCodec);

@@ -11,19 +11,26 @@
 //! that moves between the shared mix and its mix-minus as it enters and leaves the talker
 //! set sees no new stream. A hop-by-hop leg's copies are protected as one batch under its
 //! key.
-//! End-to-end legs never mix (the core holds no conference key).
-
+//!
+//! End-to-end legs mix only in a conference whose key the focus handed over
+//! (`mixer_keying`): their talkers' packets are unprotected as copies for the mixer, and
+//! the mix reaches them as a sender of its own under the conference key. The shared mix is
+//! then one stream per codec, packet time and payload type, protected once and copied to
+//! each of its listeners; a talker's mix-minus is its own stream under its own SSRC.
 use std::time::{Duration, Instant};
 
-use super::egress::seal_for_leg;
+use super::counters::CoreCounters;
+use super::egress::{count_sent, protect_tail, seal_for_leg};
 use super::leg::{Leg, MixRtp};
 use super::media_core::{MediaCore, NO_LEG};
+use super::mixer_keying::{ConferenceKeying, SealedRun};
 use super::outbox::OutboxRefusal;
+use super::rng::Xorshift;
 use super::slab::SlotHandle;
 use super::timers::TimerKind;
 use super::{ConferenceError, DropReason, LegId, Outbox, Receive, SelectionPolicy};
-use crate::mixer::{ConferenceMixer, TICK};
-use crate::srtp::{PacketBuffer, MAX_OVERHEAD};
+use crate::mixer::{ConferenceMixer, MixOutput, OutputKind, TICK};
+use crate::srtp::{PacketBuffer, SrtpError, MAX_OVERHEAD};
 
 /// The RTP fixed header the mix is sent with: no CSRC, no extension.
 const RTP_HEADER: usize = 12;
@@ -50,6 +57,9 @@ pub struct MixingCounters {
     pub packets_sent: u64,
     /// Recorded frames dropped because the I/O shell did not take them in time.
     pub recording_dropped: u64,
+    /// Copies of end-to-end talkers' packets the conference key refused (forged, tampered
+    /// or replayed): kept out of the mix. The forwarded packets are not affected.
+    pub end_to_end_rejected: u64,
 }
 
 impl MixingCounters {
@@ -62,6 +72,7 @@ impl MixingCounters {
         self.frames_encoded += other.frames_encoded;
         self.packets_sent += other.packets_sent;
         self.recording_dropped += other.recording_dropped;
+        self.end_to_end_rejected += other.end_to_end_rejected;
     }
 }
 
@@ -256,7 +267,8 @@ impl MediaCore {
         }
     }
 
-    /// Hands a selected talker's (decrypted) audio packet to its conference's mixer.
+    /// Hands a selected talker's (decrypted) audio packet to its conference's mixer; an
+    /// end-to-end talker's packet is unprotected as a copy first.
     pub(super) fn feed_mixer(&mut self, leg_slot: u32, packet: &[u8], now: Instant) {
         let Some(leg) = self.legs.get(leg_slot) else {
             return;
@@ -264,15 +276,26 @@ impl MediaCore {
         if leg.mix.is_none() {
             return;
         }
-        let Some(state) = self
-            .conferences
-            .get_mut(leg.conference_slot)
-            .and_then(|c| c.mixer.as_deref_mut())
-        else {
+        let (id, end_to_end) = (leg.id, leg.crypto.is_end_to_end());
+        let Some(conference) = self.conferences.get_mut(leg.conference_slot) else {
             return;
         };
+        let Some(state) = conference.mixer.as_deref_mut() else {
+            return;
+        };
+        let packet = match (end_to_end, conference.keying.as_deref_mut()) {
+            (false, _) => packet,
+            (true, Some(keying)) => match keying.unprotect_copy(packet) {
+                Ok(plain) => plain,
+                Err(_) => {
+                    self.mix_totals.end_to_end_rejected += 1;
+                    return;
+                }
+            },
+            (true, None) => return,
+        };
         // What the mixer refuses it counts in the leg's mix statistics.
-        let _ = state.mixer.push_packet(leg.id, packet, now);
+        let _ = state.mixer.push_packet(id, packet, now);
     }
 
     /// A conference's mixing tick: mixes, sends each mix leg its output, and schedules
@@ -297,6 +320,7 @@ impl MediaCore {
         let Some(state) = conference.mixer.as_deref_mut() else {
             return;
         };
+        let mut keying = conference.keying.as_deref_mut();
         let due = state.mixer.next_tick();
         if now < due {
             return;
@@ -310,6 +334,7 @@ impl MediaCore {
         let ticks = u32::try_from(elapsed_ticks % (1 << 32)).unwrap_or(0);
         if let Some(tick) = mixer.tick(now) {
             mix_totals.ticks += 1;
+            let serial = mix_totals.ticks;
             if let Some(tap) = recording {
                 if let Some(output) = tick.output(tap.output) {
                     for payload in output.packets() {
@@ -336,35 +361,25 @@ impl MediaCore {
                 let Some(payload_type) = leg.mix.map(|m| m.payload_type) else {
                     continue;
                 };
-                let first = outbox.len();
-                let total = output.packets().count() as u32;
-                let spp = output.samples_per_packet();
-                let rtp = *leg.mix_rtp.get_or_insert_with(|| MixRtp {
-                    next_seq: rng.next_ssrc() as u16,
-                    timestamp_base: rng.next_ssrc(),
-                });
-                let per_tick = output.codec().clock_rate() / 50;
-                let tick_end = rtp
-                    .timestamp_base
-                    .wrapping_add(ticks.wrapping_mul(per_tick));
-                if let Some(state) = leg.mix_rtp.as_mut() {
-                    state.next_seq = rtp.next_seq.wrapping_add(total as u16);
-                }
-                for (i, payload) in output.packets().enumerate() {
-                    let header = RtpHeader {
-                        payload_type,
-                        seq: rtp.next_seq.wrapping_add(i as u16),
-                        timestamp: tick_end.wrapping_sub((total - i as u32).wrapping_mul(spp)),
-                        ssrc: leg.rtcp_ssrc,
-                    };
-                    if let Err(reason) =
-                        write_packet(outbox, leg.local_port, remote, &header, payload)
-                    {
-                        counters.drops.count(reason);
-                    }
-                }
-                mix_totals.packets_sent +=
-                    seal_for_leg(leg, outbox, first, &mut scratch.srtp_results, counters);
+                let mut out = MixSend {
+                    outbox,
+                    counters,
+                    results: &mut scratch.srtp_results,
+                    local_port: leg.local_port,
+                    remote,
+                    ticks,
+                };
+                let sent = if !leg.crypto.is_end_to_end() {
+                    let stream = leg_stream(&mut leg.mix_rtp, rng);
+                    let first = out.outbox.len();
+                    out.write(output, payload_type, leg.rtcp_ssrc, stream);
+                    seal_for_leg(leg, out.outbox, first, out.results, out.counters)
+                } else if let Some(keying) = keying.as_deref_mut() {
+                    out.send_end_to_end(leg, keying, output, payload_type, serial, rng)
+                } else {
+                    0
+                };
+                mix_totals.packets_sent += sent;
             }
         }
         timers.schedule(mixer.next_tick(), TimerKind::Mix(handle));
@@ -379,6 +394,136 @@ fn skipped_ticks(now: Instant, due: Instant) -> Duration {
     }
     let missed = behind.as_nanos() / TICK.as_nanos();
     TICK.saturating_mul(u32::try_from(missed).unwrap_or(u32::MAX))
+}
+
+/// A leg's own mix stream, started on its first packet.
+fn leg_stream<'a>(rtp: &'a mut Option<MixRtp>, rng: &mut Xorshift) -> &'a mut MixRtp {
+    rtp.get_or_insert_with(|| fresh_stream(rng))
+}
+
+/// A new stream's first sequence number and timestamp, drawn at random (RFC 3550 5.1).
+fn fresh_stream(rng: &mut Xorshift) -> MixRtp {
+    MixRtp {
+        next_seq: rng.next_ssrc() as u16,
+        timestamp_base: rng.next_ssrc(),
+    }
+}
+
+/// Sending one tick's output to one mix leg.
+struct MixSend<'a> {
+    outbox: &'a mut Outbox,
+    counters: &'a mut CoreCounters,
+    results: &'a mut Vec<Result<usize, SrtpError>>,
+    local_port: u16,
+    remote: std::net::SocketAddr,
+    /// Ticks since the mixer started, the clock of every mix stream's timestamps.
+    ticks: u32,
+}
+
+impl MixSend<'_> {
+    /// Writes the output's packets of this tick as the next packets of `stream`, in clear.
+    fn write(&mut self, output: &MixOutput, payload_type: u8, ssrc: u32, stream: &mut MixRtp) {
+        let total = output.packets().count() as u32;
+        let spp = output.samples_per_packet();
+        let per_tick = output.codec().clock_rate() / 50;
+        let tick_end = stream
+            .timestamp_base
+            .wrapping_add(self.ticks.wrapping_mul(per_tick));
+        let first_seq = stream.next_seq;
+        stream.next_seq = first_seq.wrapping_add(total as u16);
+        for (i, payload) in output.packets().enumerate() {
+            let header = RtpHeader {
+                payload_type,
+                seq: first_seq.wrapping_add(i as u16),
+                timestamp: tick_end.wrapping_sub((total - i as u32).wrapping_mul(spp)),
+                ssrc,
+            };
+            if let Err(reason) =
+                write_packet(self.outbox, self.local_port, self.remote, &header, payload)
+            {
+                self.counters.drops.count(reason);
+            }
+        }
+    }
+
+    /// An end-to-end leg's share of the tick, under the conference key: its own mix-minus
+    /// stream, or the shared stream of its output and payload type, protected the first
+    /// time a listener of this tick needs it and copied for the others.
+    fn send_end_to_end(
+        &mut self,
+        leg: &mut Leg,
+        keying: &mut ConferenceKeying,
+        output: &MixOutput,
+        payload_type: u8,
+        serial: u64,
+        rng: &mut Xorshift,
+    ) -> u64 {
+        let first = self.outbox.len();
+        if output.kind() == OutputKind::MixMinus(leg.id) {
+            let Some(ssrc) = leg.mix_ssrc else {
+                return 0;
+            };
+            let stream = leg_stream(&mut leg.mix_rtp, rng);
+            self.write(output, payload_type, ssrc, stream);
+            protect_tail(
+                &mut keying.sender,
+                self.outbox,
+                first,
+                self.results,
+                self.counters,
+            );
+            return count_sent(leg, self.outbox, first, self.counters);
+        }
+        let codec = output.codec();
+        let spp = output.samples_per_packet();
+        let fresh = || {
+            let stream = fresh_stream(rng);
+            (stream.next_seq, stream.timestamp_base)
+        };
+        let Some(shared) = keying.shared_stream(codec, spp, payload_type, fresh) else {
+            // Every SSRC the focus handed over for shared streams is in use.
+            self.counters.drops.count(DropReason::SrtpProtect);
+            return 0;
+        };
+        match shared.sealed {
+            Some(run) if run.tick == serial => {
+                for index in run.first..run.first + run.count {
+                    let copied = self.outbox.push_copy(index, self.local_port, self.remote);
+                    if let Err(refusal) = copied {
+                        self.counters.drops.count(match refusal {
+                            OutboxRefusal::Full => DropReason::OutboxFull,
+                            OutboxRefusal::TooLarge => DropReason::TooLarge,
+                        });
+                    }
+                }
+            }
+            _ => {
+                let ssrc = shared.ssrc;
+                let mut stream = MixRtp {
+                    next_seq: shared.next_seq,
+                    timestamp_base: shared.timestamp_base,
+                };
+                self.write(output, payload_type, ssrc, &mut stream);
+                shared.next_seq = stream.next_seq;
+                protect_tail(
+                    &mut keying.sender,
+                    self.outbox,
+                    first,
+                    self.results,
+                    self.counters,
+                );
+                let count = self.outbox.len() - first;
+                if let Some(shared) = keying.shared_stream(codec, spp, payload_type, || (0, 0)) {
+                    shared.sealed = Some(SealedRun {
+                        tick: serial,
+                        first,
+                        count,
+                    });
+                }
+            }
+        }
+        count_sent(leg, self.outbox, first, self.counters)
+    }
 }
 
 /// The header fields of one mix packet.

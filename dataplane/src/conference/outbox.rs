@@ -172,6 +172,36 @@ impl Outbox {
         Ok(())
     }
 
+    /// Appends a copy of the datagram at `index`, readdressed (one packet protected once,
+    /// sent to several destinations).
+    pub(crate) fn push_copy(
+        &mut self,
+        index: usize,
+        local_port: u16,
+        destination: SocketAddr,
+    ) -> Result<(), OutboxRefusal> {
+        let used = self.used;
+        let Some((source, tail)) = self
+            .slots
+            .split_at_mut_checked(used)
+            .and_then(|(head, tail)| Some((head.get(index)?, tail)))
+        else {
+            return Err(OutboxRefusal::TooLarge);
+        };
+        let Some(slot) = tail.first_mut() else {
+            self.refused_full += 1;
+            return Err(OutboxRefusal::Full);
+        };
+        let bytes = source.bytes();
+        slot.prepare(local_port, destination);
+        if let Some(out) = slot.buf.get_mut(..bytes.len()) {
+            out.copy_from_slice(bytes);
+        }
+        slot.len = bytes.len();
+        self.used += 1;
+        Ok(())
+    }
+
     /// The datagrams from `start` to the end, writable (to protect them in place).
     pub(crate) fn tail_mut(&mut self, start: usize) -> &mut [OutDatagram] {
         let used = self.used;
