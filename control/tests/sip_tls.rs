@@ -6,7 +6,8 @@
 //!   that libsrtp2 unprotects with the answered key;
 //! - the same offer over UDP gets 488;
 //! - an end-to-end conference: the 302 hands over the conference key and an SSRC in
-//!   `Conference-Key`, the join offers them and is answered with the conference key.
+//!   `Conference-Key`, the join offers them and is answered with the conference key; the
+//!   RTP/SAVP phone then receives the node's mix under that key.
 
 mod sip_support;
 mod support;
@@ -282,6 +283,34 @@ fn an_end_to_end_conference_hands_its_key_over_tls_in_the_302() {
     let id = legs["conferences"][0]["id"].as_str().unwrap().to_owned();
     let detail = node.process.get_json(&format!("/v1/conferences/{id}"));
     assert_eq!(detail["legs"][0]["mode"], "end_to_end");
+    // A phone offering RTP/SAVP takes the mix. The focus handed the conference key to the
+    // node's mixer, which sends the mix as a sender of its own (not under alice's SSRC),
+    // protected under the conference key: libsrtp2 opens it with the key from the 302.
+    assert_eq!(detail["legs"][0]["receive"], "mix");
+    let material = key_bytes(inline);
+    let mut opener = Libsrtp2Session::new(&SessionConfig::new(
+        Suite::AesCm128HmacSha1_80,
+        &material,
+        Direction::Inbound,
+    ))
+    .unwrap();
+    media
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut buf = [0u8; 1500];
+    let mut mixer_ssrcs = std::collections::BTreeSet::new();
+    for _ in 0..5 {
+        let (n, _) = media.recv_from(&mut buf).expect("the mix arrives");
+        let mut packet = buf[..n].to_vec();
+        opener
+            .unprotect_rtp(&mut packet)
+            .expect("the mix opens with the conference key");
+        mixer_ssrcs.insert(u32::from_be_bytes([
+            packet[8], packet[9], packet[10], packet[11],
+        ]));
+    }
+    assert_eq!(mixer_ssrcs.len(), 1, "{mixer_ssrcs:?}");
+    assert!(!mixer_ssrcs.contains(&ssrc));
     assert_eq!(bye(&mut alice, &mut call).status(), 200);
     let (status, log) = node.process.stop();
     assert!(status.success(), "{log}");

@@ -1,7 +1,7 @@
 //! Conferences: create on the least-loaded core, list, read with legs, change the talker
 //! policy, remove.
 
-use medianode_dataplane::conference::{ConferenceId, SelectionMode, SelectionPolicy};
+use medianode_dataplane::conference::{ConferenceId, MixerKey, SelectionMode, SelectionPolicy};
 use serde_json::{json, Value};
 
 use super::error::ApiError;
@@ -68,6 +68,16 @@ impl AdminApi {
         &self,
         policy: SelectionPolicy,
     ) -> Result<ConferenceId, ApiError> {
+        self.create_conference_keyed(policy, None)
+    }
+
+    /// As [`Self::create_conference_with`], handing the core an end-to-end conference's
+    /// key for its mixer (the SIP focus, which made the key).
+    pub fn create_conference_keyed(
+        &self,
+        policy: SelectionPolicy,
+        mixer_key: Option<MixerKey>,
+    ) -> Result<ConferenceId, ApiError> {
         let (id, core) = {
             let mut registry = self.registry();
             (registry.next_conference_id(), registry.least_loaded_core())
@@ -77,6 +87,7 @@ impl AdminApi {
             .ask(core, |reply| CoreCommand::CreateConference {
                 id,
                 policy,
+                mixer_key: mixer_key.map(Box::new),
                 reply,
             });
         match answer {
@@ -90,6 +101,22 @@ impl AdminApi {
         self.registry().insert_conference(id, core, policy);
         tracing::info!(conference = id.0, core, "conference created");
         Ok(id)
+    }
+
+    /// Hands a conference's core the new key of its end-to-end conference (a re-key).
+    pub fn set_mixer_key(&self, id: ConferenceId, key: MixerKey) -> Result<(), ApiError> {
+        let core = self
+            .registry()
+            .conference(id)
+            .map(|record| record.core)
+            .ok_or_else(|| ApiError::not_found(format!("unknown conference \"{}\"", id.0)))?;
+        self.client
+            .ask(core, |reply| CoreCommand::SetMixerKey {
+                conference: id,
+                key: Box::new(key),
+                reply,
+            })?
+            .map_err(|error| ApiError::internal(error.to_string()))
     }
 
     /// Removes a conference with its legs from its core and from the registry; 404 if

@@ -5,13 +5,15 @@
 //! - `plain` (the default without `srtp`): RTP in clear;
 //! - `hop_by_hop` (the default with `srtp`): the endpoint sends under `srtp.rx_key`, the
 //!   node decrypts, selects, and re-encrypts under `srtp.tx_key` (generated if absent);
-//! - `end_to_end`: the endpoint sends under the conference key, which the node never
-//!   holds, so there is no `srtp` object; the node forwards ciphertext to the other
-//!   end-to-end legs and selects on the clear RFC 6464 header extension.
+//! - `end_to_end`: the endpoint sends under the conference key, so there is no `srtp`
+//!   object; the node forwards ciphertext to the other end-to-end legs and selects on the
+//!   clear RFC 6464 header extension.
 //!
 //! `receive` says what the leg gets: `streams` (the default), the selected talkers'
 //! packets as they arrived; or `mix`, one stream mixed by the node, for endpoints that
-//! take one (not with `end_to_end`, whose media the node cannot decode).
+//! take one. An `end_to_end` leg receives the mix only in a conference the SIP focus made
+//! end-to-end: the focus holds that key and hands it to the node's mixer; this API has no
+//! way to hand over a key, so it refuses `end_to_end` with `mix`.
 
 use std::net::SocketAddr;
 
@@ -65,6 +67,8 @@ pub struct LegRequest {
     pub participant: Option<String>,
     /// Forwarded streams or the mix.
     pub receive: Receive,
+    /// An end-to-end leg's mix-minus SSRC under the conference key (SIP focus only).
+    pub mix_ssrc: Option<u32>,
     payload_types: PayloadTypes,
 }
 
@@ -145,7 +149,8 @@ impl LegRequest {
         if receive == Receive::Mix && matches!(media, LegMedia::EndToEnd) {
             return Err(fields.error(
                 "receive",
-                "an end_to_end leg cannot receive the mix: the node cannot decrypt its media",
+                "an end_to_end leg receives the mix only in a conference the SIP focus made \
+                 end-to-end (the node holds no key for this API's conferences)",
             ));
         }
         fields.finish()?;
@@ -158,6 +163,7 @@ impl LegRequest {
             media,
             participant,
             receive,
+            mix_ssrc: None,
             payload_types,
         })
     }
@@ -181,6 +187,7 @@ impl LegRequest {
             media,
             participant: None,
             receive: Receive::Streams,
+            mix_ssrc: None,
             payload_types,
         })
     }
@@ -188,6 +195,12 @@ impl LegRequest {
     /// Receiving the mix or the streams.
     pub fn with_receive(mut self, receive: Receive) -> LegRequest {
         self.receive = receive;
+        self
+    }
+
+    /// An end-to-end leg's mix-minus SSRC, claimed under the conference key by the focus.
+    pub fn with_mix_ssrc(mut self, ssrc: u32) -> LegRequest {
+        self.mix_ssrc = Some(ssrc);
         self
     }
 
@@ -228,6 +241,9 @@ impl LegRequest {
         }
         if let Some(id) = self.audio_level_id {
             config = config.with_audio_level(id);
+        }
+        if let Some(ssrc) = self.mix_ssrc {
+            config = config.with_mix_ssrc(ssrc);
         }
         config
     }

@@ -11,7 +11,7 @@ use std::ops::RangeInclusive;
 
 use medianode_dataplane::conference::{
     ConferenceError, ConferenceId, ConferenceSnapshot, CoreEvent, LegConfig, LegId, LegStats,
-    ParticipantId, RecordedFrame, RecordingId, SelectionPolicy,
+    MixerKey, ParticipantId, RecordedFrame, RecordingId, SelectionPolicy,
 };
 
 /// Where a command's answer goes: a one-slot channel the asker waits on.
@@ -29,6 +29,8 @@ pub enum CoreCommand {
         id: ConferenceId,
         /// Its talker selection.
         policy: SelectionPolicy,
+        /// An end-to-end conference's key, for its mixer.
+        mixer_key: Option<Box<MixerKey>>,
         /// The outcome.
         reply: Reply<Result<(), ConferenceError>>,
     },
@@ -68,6 +70,15 @@ pub enum CoreCommand {
         reply: Reply<Result<(), ConferenceError>>,
     },
     /// Replaces a conference's talker selection while it runs.
+    /// Hands the core a new key of an end-to-end conference (after a re-key).
+    SetMixerKey {
+        /// The conference.
+        conference: ConferenceId,
+        /// The key and the SSRCs claimed for the mix under it.
+        key: Box<MixerKey>,
+        /// The outcome.
+        reply: Reply<Result<(), ConferenceError>>,
+    },
     SetPolicy {
         /// The conference.
         conference: ConferenceId,

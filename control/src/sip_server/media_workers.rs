@@ -14,9 +14,12 @@ use crate::sip::focus::{JobId, MediaJob, MediaOutcome, MediaWork};
 /// Runs one job.
 fn run(admin: &AdminApi, work: MediaWork) -> MediaOutcome {
     let outcome = match work {
-        MediaWork::CreateConference { policy } => admin
-            .create_conference_with(policy)
+        MediaWork::CreateConference { policy, mixer_key } => admin
+            .create_conference_keyed(policy, mixer_key.map(|k| *k))
             .map(MediaOutcome::Created),
+        MediaWork::SetMixerKey { conference, key } => admin
+            .set_mixer_key(conference, *key)
+            .map(|()| MediaOutcome::Changed),
         MediaWork::AddLeg {
             conference,
             request,

@@ -231,7 +231,7 @@ impl SipServer {
                 if !rooms.is_empty() {
                     tracing::info!(rooms = rooms.len(), "re-creating persistent conferences");
                 }
-                focus.restore_rooms(rooms);
+                focus.restore_rooms(rooms, &mut entropy::OsEntropy::default());
             }
             Err(error) => tracing::error!(%error, "cannot read the persistent conferences"),
         }

@@ -15,8 +15,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use medianode_dataplane::conference::{
-    ConferenceError, ConferenceId, CoreConfig, InDatagram, LegConfig, LegId, MediaCore, Outbox,
-    RecordedFrame, RecordingId,
+    ConferenceError, ConferenceId, CoreConfig, InDatagram, LegConfig, LegId, MediaCore, MixerKey,
+    Outbox, RecordedFrame, RecordingId, SelectionPolicy,
 };
 use medianode_netio::{IoBackendChoice, PacketIo};
 
@@ -293,8 +293,20 @@ impl CoreLoop {
         // (the control side undoes what it timed out on), so send results are ignored.
         match command {
             CoreCommand::Shutdown => return LoopControl::Stop,
-            CoreCommand::CreateConference { id, policy, reply } => {
-                let _ = reply.send(self.media.create_conference(id, policy));
+            CoreCommand::CreateConference {
+                id,
+                policy,
+                mixer_key,
+                reply,
+            } => {
+                let _ = reply.send(self.create_conference(id, policy, mixer_key.map(|k| *k)));
+            }
+            CoreCommand::SetMixerKey {
+                conference,
+                key,
+                reply,
+            } => {
+                let _ = reply.send(self.media.set_mixer_key(conference, *key));
             }
             CoreCommand::RemoveConference { id, reply } => {
                 let _ = reply.send(self.remove_conference(id));
@@ -453,6 +465,23 @@ impl CoreLoop {
         self.pass_recorded();
         self.recorders.remove(&recording);
         Ok(recording)
+    }
+
+    /// Creates a conference, keyed for its mixer if it is end-to-end; all or nothing.
+    fn create_conference(
+        &mut self,
+        id: ConferenceId,
+        policy: SelectionPolicy,
+        mixer_key: Option<MixerKey>,
+    ) -> Result<(), ConferenceError> {
+        self.media.create_conference(id, policy)?;
+        if let Some(key) = mixer_key {
+            if let Err(error) = self.media.set_mixer_key(id, key) {
+                let _ = self.media.remove_conference(id);
+                return Err(error);
+            }
+        }
+        Ok(())
     }
 
     fn remove_conference(&mut self, id: ConferenceId) -> Result<(), ConferenceError> {

@@ -52,6 +52,7 @@ fn a_packet_from_one_leg_leaves_from_the_other_legs_socket() {
     ask(&mut core, |reply| CoreCommand::CreateConference {
         id: ConferenceId(1),
         policy: SelectionPolicy::all(),
+        mixer_key: None,
         reply,
     })
     .unwrap();
@@ -124,6 +125,7 @@ fn a_refused_leg_gives_its_port_back_and_a_full_range_is_reported() {
     ask(&mut core, |reply| CoreCommand::CreateConference {
         id: ConferenceId(1),
         policy: SelectionPolicy::all(),
+        mixer_key: None,
         reply,
     })
     .unwrap();

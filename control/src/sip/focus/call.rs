@@ -132,16 +132,30 @@ pub fn leg_request(
     if let Some(name) = participant {
         request = request.with_participant(name).map_err(field)?;
     }
-    Ok(request.with_receive(receive_for(receive, audio, &conference.keying)))
+    Ok(request.with_receive(receive_for(receive, audio)))
 }
 
-/// What a SIP leg receives under the operator's `sip.receive`: see [`SipReceive`]. The
-/// core cannot mix an end-to-end conference (it holds no conference key), so its legs
-/// always get the streams.
-pub fn receive_for(policy: SipReceive, audio: &AudioOffer, keying: &Keying) -> Receive {
-    if matches!(keying, Keying::EndToEnd(_)) {
-        return Receive::Streams;
+/// Gives a leg of an end-to-end conference that receives the mix the SSRC of its
+/// mix-minus, claimed under the conference key (a new one for every new leg: SRTP must
+/// never protect two streams under one SSRC and key).
+pub fn with_mix_ssrc(
+    request: LegRequest,
+    conference: &mut FocusConference,
+    entropy: &mut dyn Entropy,
+) -> Result<LegRequest, String> {
+    match &mut conference.keying {
+        Keying::EndToEnd(key) if request.receive == Receive::Mix => key
+            .claim_mix_minus(entropy)
+            .map(|ssrc| request.with_mix_ssrc(ssrc))
+            .ok_or_else(|| "no free SSRC for the mix under the conference key".to_owned()),
+        _ => Ok(request),
     }
+}
+
+/// What a SIP leg receives under the operator's `sip.receive`: see [`SipReceive`]. In an
+/// end-to-end conference the same holds: the focus hands the conference key to the
+/// node's mixer.
+pub fn receive_for(policy: SipReceive, audio: &AudioOffer) -> Receive {
     match policy {
         SipReceive::Mix => Receive::Mix,
         SipReceive::Streams => Receive::Streams,

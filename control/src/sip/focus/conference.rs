@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
+use medianode_dataplane::conference::MixerKey;
 use medianode_dataplane::srtp::{
     ConferenceKey, MasterKey, SdesCrypto, SdesKey, SrtpPolicy, SrtpSuite,
 };
@@ -26,16 +27,30 @@ pub enum Keying {
 }
 
 /// An end-to-end conference's key and the SSRCs handed out under it.
+///
+/// Besides the participants' SSRCs it claims the ones the node's mixer sends under: a few
+/// for the shared mix streams, handed to the core with the key ([`Self::mixer_key`]), and
+/// one per leg that receives the mix, for that leg's mix-minus ([`Self::claim_mix_minus`]).
+/// A re-key claims all of those again under the new key ([`Self::successor`]), since the
+/// core keeps sending under them.
 #[derive(Debug)]
 pub struct EndToEndKey {
     key: SdesKey,
     claims: ConferenceKey,
     /// SSRCs handed to each user and not yet used to join.
     handed: HashMap<String, Vec<u32>>,
+    /// The mixer's shared-stream SSRCs.
+    mixer_shared: Vec<u32>,
+    /// The mix-minus SSRCs given to legs.
+    mixer_minus: Vec<u32>,
 }
 
 /// Most SSRCs one user may hold unused (handed out but not yet joined with).
 const MAX_UNUSED_PER_USER: usize = 8;
+
+/// SSRCs claimed for the mixer's shared streams: one per codec, packet time and payload
+/// type that end-to-end listeners of the mix use at once.
+const MIXER_SHARED_SSRCS: usize = 4;
 
 impl EndToEndKey {
     /// A fresh key of `suite`.
@@ -48,7 +63,39 @@ impl EndToEndKey {
             key: SdesKey::new(master),
             claims,
             handed: HashMap::new(),
+            mixer_shared: Vec::new(),
+            mixer_minus: Vec::new(),
         })
+    }
+
+    /// A fresh key of the same suite that takes over the mixer's SSRCs (claimed again
+    /// under it), for a re-key.
+    pub fn successor(&self, entropy: &mut dyn Entropy) -> Option<EndToEndKey> {
+        let mut next = EndToEndKey::generate(self.key.master_key.suite(), entropy)?;
+        for &ssrc in self.mixer_shared.iter().chain(&self.mixer_minus) {
+            next.claims.claim_ssrc(ssrc).ok()?;
+        }
+        next.mixer_shared = self.mixer_shared.clone();
+        next.mixer_minus = self.mixer_minus.clone();
+        Some(next)
+    }
+
+    /// The key for the conference's mixer, with the SSRCs of its shared streams (claimed
+    /// on the first call).
+    pub fn mixer_key(&mut self, entropy: &mut dyn Entropy) -> Option<MixerKey> {
+        while self.mixer_shared.len() < MIXER_SHARED_SSRCS {
+            let ssrc = self.claim_ssrc(entropy)?;
+            self.mixer_shared.push(ssrc);
+        }
+        let policy = SrtpPolicy::new(self.key.master_key.clone());
+        Some(MixerKey::new(policy, self.mixer_shared.clone()))
+    }
+
+    /// Claims the SSRC a new mix leg's mix-minus is sent under.
+    pub fn claim_mix_minus(&mut self, entropy: &mut dyn Entropy) -> Option<u32> {
+        let ssrc = self.claim_ssrc(entropy)?;
+        self.mixer_minus.push(ssrc);
+        Some(ssrc)
     }
 
     /// Claims a new SSRC, never handed out under this key before.

@@ -3,10 +3,10 @@
 
 use std::time::Instant;
 
-use medianode_dataplane::conference::ConferenceId;
+use medianode_dataplane::conference::{ConferenceId, MixerKey};
 use medianode_dataplane::srtp::SdesKey;
 
-use super::call::{fresh_sdes_key, leg_request, Call, NegotiatedMedia};
+use super::call::{fresh_sdes_key, leg_request, with_mix_ssrc, Call, NegotiatedMedia};
 use super::conference::{EndToEndKey, FocusConference, Keying};
 use super::responses::{accept, conference_contact, redirect, without_body};
 use super::room::Room;
@@ -26,7 +26,8 @@ pub struct PendingFactory {
     arrival: Arrival,
     user: String,
     to_tag: String,
-    end_to_end: bool,
+    /// The conference's key, made before the conference so the core gets it at creation.
+    keying: Keying,
     persistent: bool,
     cancelled: bool,
 }
@@ -164,7 +165,7 @@ impl Focus {
                 end_to_end,
                 persistent,
             };
-            return self.factory_invite(tx, request, arrival, user, to_tag, kind);
+            return self.factory_invite(tx, request, arrival, user, to_tag, kind, entropy);
         }
         match self.resolve(&target_user) {
             Some(id) => self.join_invite(tx, request, arrival, user, to_tag, id, entropy),
@@ -181,6 +182,22 @@ impl Focus {
         }
     }
 
+    /// A new conference's keying, with the key its core's mixer gets; `None` if no
+    /// key could be drawn.
+    pub(super) fn new_keying(
+        &self,
+        end_to_end: bool,
+        entropy: &mut dyn Entropy,
+    ) -> Option<(Keying, Option<Box<MixerKey>>)> {
+        if !end_to_end {
+            return Some((Keying::HopByHop, None));
+        }
+        let mut key = EndToEndKey::generate(self.config.conference_suite, entropy)?;
+        let mixer_key = key.mixer_key(entropy)?;
+        Some((Keying::EndToEnd(Box::new(key)), Some(Box::new(mixer_key))))
+    }
+
+    #[allow(clippy::too_many_arguments)]
     fn factory_invite(
         &mut self,
         tx: ServerTxId,
@@ -189,6 +206,7 @@ impl Focus {
         user: &str,
         to_tag: String,
         kind: FactoryKind,
+        entropy: &mut dyn Entropy,
     ) {
         let FactoryKind {
             end_to_end,
@@ -209,19 +227,23 @@ impl Focus {
             );
             return self.respond(tx, answer);
         }
+        let Some((keying, mixer_key)) = self.new_keying(end_to_end, entropy) else {
+            let answer = without_body(&request, 500, "Server Internal Error", &to_tag, None);
+            return self.respond(tx, answer);
+        };
         let pending = PendingFactory {
             tx,
             request,
             arrival,
             user: user.to_owned(),
             to_tag,
-            end_to_end,
+            keying,
             persistent,
             cancelled: false,
         };
         let policy = self.config.selection;
         self.start_job(
-            MediaWork::CreateConference { policy },
+            MediaWork::CreateConference { policy, mixer_key },
             Pending::Factory(Box::new(pending)),
         );
     }
@@ -250,19 +272,22 @@ impl Focus {
                 return;
             }
         };
-        let keying = if pending.end_to_end {
-            match EndToEndKey::generate(self.config.conference_suite, entropy) {
-                Some(key) => Keying::EndToEnd(Box::new(key)),
-                None => Keying::HopByHop,
-            }
-        } else {
-            Keying::HopByHop
-        };
-        if pending.persistent {
+        let PendingFactory {
+            tx,
+            request,
+            arrival,
+            user,
+            to_tag,
+            keying,
+            persistent,
+            cancelled,
+        } = pending;
+        let end_to_end = matches!(keying, Keying::EndToEnd(_));
+        if persistent {
             let room = Room {
                 number: self.allocate_room(),
-                owner: pending.user.clone(),
-                end_to_end: pending.end_to_end,
+                owner: user.clone(),
+                end_to_end,
                 loudest_n: self.config.selection.max_talkers,
                 allow: Vec::new(),
                 block: Vec::new(),
@@ -270,54 +295,43 @@ impl Focus {
             tracing::info!(
                 conference = id.0,
                 room = room.number,
-                owner = pending.user.as_str(),
+                owner = user.as_str(),
                 "persistent conference created through the factory"
             );
             self.out
                 .push_back(super::FocusOutput::StoreRoom(room.clone()));
-            self.install_room(id, room, entropy);
+            self.install_room(id, room, keying);
             let handover = match self.conferences.get_mut(&id).map(|c| &mut c.keying) {
-                Some(Keying::EndToEnd(key)) => key.hand_over(&pending.user, entropy),
+                Some(Keying::EndToEnd(key)) => key.hand_over(&user, entropy),
                 _ => None,
             };
-            if pending.cancelled {
+            if cancelled {
                 return;
             }
-            let contact = conference_contact(&self.conference_user(id), &pending.arrival);
-            let answer = redirect(
-                &pending.request,
-                &pending.to_tag,
-                &contact,
-                handover.as_deref(),
-            );
-            return self.respond(pending.tx, answer);
+            let contact = conference_contact(&self.conference_user(id), &arrival);
+            let answer = redirect(&request, &to_tag, &contact, handover.as_deref());
+            return self.respond(tx, answer);
         }
         let deadline = now + self.config.empty_conference;
         let mut conference = FocusConference::new(keying, Some(deadline));
         let handover = match &mut conference.keying {
-            Keying::EndToEnd(key) => key.hand_over(&pending.user, entropy),
+            Keying::EndToEnd(key) => key.hand_over(&user, entropy),
             Keying::HopByHop => None,
         };
-        let end_to_end = conference.is_end_to_end();
         self.conferences.insert(id, conference);
         self.expiries.insert((deadline, id));
         tracing::info!(
             conference = id.0,
-            creator = pending.user.as_str(),
+            creator = user.as_str(),
             end_to_end,
             "conference created through the factory"
         );
-        if pending.cancelled {
+        if cancelled {
             return;
         }
-        let contact = conference_contact(&self.conference_user(id), &pending.arrival);
-        let answer = redirect(
-            &pending.request,
-            &pending.to_tag,
-            &contact,
-            handover.as_deref(),
-        );
-        self.respond(pending.tx, answer);
+        let contact = conference_contact(&self.conference_user(id), &arrival);
+        let answer = redirect(&request, &to_tag, &contact, handover.as_deref());
+        self.respond(tx, answer);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -413,10 +427,12 @@ impl Focus {
         };
         let receive = self.receive;
         let request_for_leg =
-            match leg_request(&audio, conference, tx_key.as_ref(), participant, receive) {
-                Ok(leg) => leg,
-                Err(why) => return refuse(self, 488, "Not Acceptable Here", &why),
-            };
+            leg_request(&audio, conference, tx_key.as_ref(), participant, receive)
+                .and_then(|leg| with_mix_ssrc(leg, conference, entropy));
+        let request_for_leg = match request_for_leg {
+            Ok(leg) => leg,
+            Err(why) => return refuse(self, 488, "Not Acceptable Here", &why),
+        };
         if conference.lock.is_none() {
             conference.lock = Some(audio.lock());
         }

@@ -73,7 +73,7 @@ mod tests;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use medianode_dataplane::conference::{ConferenceId, LegId, SelectionPolicy};
+use medianode_dataplane::conference::{ConferenceId, LegId, MixerKey, SelectionPolicy};
 use medianode_dataplane::srtp::SrtpSuite;
 
 use crate::admin::leg_request::LegRequest;
@@ -163,6 +163,15 @@ pub enum MediaWork {
     CreateConference {
         /// Its talker selection.
         policy: SelectionPolicy,
+        /// An end-to-end conference's key for the node's mixer.
+        mixer_key: Option<Box<MixerKey>>,
+    },
+    /// Hand a conference's core a new key for its mixer (a re-key).
+    SetMixerKey {
+        /// The conference.
+        conference: ConferenceId,
+        /// The key.
+        key: Box<MixerKey>,
     },
     /// Add a leg.
     AddLeg {
@@ -269,8 +278,8 @@ enum Pending {
     Invited(Box<PendingInvited>),
     /// A text conference's spawn request waits for its voice conference.
     Spawn(Box<PendingSpawn>),
-    /// A stored room waits for its conference (at start).
-    Restore(Box<Room>),
+    /// A stored room waits for its conference (at start), with its key if end-to-end.
+    Restore(Box<(Room, Keying)>),
     /// A call to a phone number waits for its leg.
     Trunk(trunk_call::TrunkJob),
     /// A removal nobody waits for.
@@ -455,7 +464,10 @@ impl Focus {
             Some(Pending::Update(pending)) => self.update_done(*pending, outcome),
             Some(Pending::Invited(pending)) => self.invited_done(*pending, outcome, entropy),
             Some(Pending::Spawn(pending)) => self.spawn_done(*pending, outcome, now, entropy),
-            Some(Pending::Restore(room)) => self.restore_done(*room, outcome, entropy),
+            Some(Pending::Restore(restored)) => {
+                let (room, keying) = *restored;
+                self.restore_done(room, keying, outcome);
+            }
             Some(Pending::Trunk(job)) => self.trunk_media_done(job, outcome, entropy),
             Some(Pending::Cleanup) => {
                 if let MediaOutcome::Failed(error) = outcome {

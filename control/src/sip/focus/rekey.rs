@@ -2,8 +2,9 @@
 //! draws a new conference key and, for every participant, a new SSRC claimed under it,
 //! and re-INVITEs each participant with an offer carrying them (`a=crypto` with the new
 //! key, `a=ssrc` with its SSRC) at the leg's unchanged media address. The core forwards
-//! end-to-end ciphertext untouched, so no leg changes; only the participants switch keys.
-//! A participant refusing the offer keeps the old key and hears nothing more.
+//! end-to-end ciphertext untouched, so no leg changes; only the participants switch keys,
+//! and the core's mixer, which gets the new key with the mixer's SSRCs claimed again
+//! under it. A participant refusing the offer keeps the old key and hears nothing more.
 
 use std::fmt::Write;
 
@@ -12,7 +13,7 @@ use medianode_dataplane::conference::ConferenceId;
 use super::call::NegotiatedMedia;
 use super::conference::{EndToEndKey, Keying};
 use super::outgoing::Sent;
-use super::{Entropy, Focus};
+use super::{Entropy, Focus, MediaWork, Pending};
 use crate::sip::dialog::DialogId;
 use crate::sip::sdp::AUDIO_LEVEL_URN;
 use crate::sip::Method;
@@ -83,8 +84,14 @@ impl Focus {
                 "rekey applies to end-to-end rooms (hop-by-hop legs key themselves)".to_owned(),
             );
         }
-        let mut key = EndToEndKey::generate(suite, entropy)
-            .ok_or_else(|| "no key could be drawn".to_owned())?;
+        let mut key = match self.conferences.get(&id).map(|c| &c.keying) {
+            Some(Keying::EndToEnd(old)) => old.successor(entropy),
+            _ => EndToEndKey::generate(suite, entropy),
+        }
+        .ok_or_else(|| "no key could be drawn".to_owned())?;
+        let mixer_key = key
+            .mixer_key(entropy)
+            .ok_or_else(|| "no SSRC for the mixer under the new key".to_owned())?;
         let key_text = key.sdes_key().to_string();
         let suite_name = key.sdes_key().master_key.suite().to_string();
         let dialogs: Vec<DialogId> = self
@@ -113,6 +120,13 @@ impl Focus {
         if let Some(conference) = self.conferences.get_mut(&id) {
             conference.keying = Keying::EndToEnd(Box::new(key));
         }
+        self.start_job(
+            MediaWork::SetMixerKey {
+                conference: id,
+                key: Box::new(mixer_key),
+            },
+            Pending::Cleanup,
+        );
         tracing::info!(
             conference = id.0,
             participants = offers.len(),

@@ -26,7 +26,7 @@
 
 use medianode_dataplane::conference::{ConferenceId, SelectionPolicy};
 
-use super::conference::{EndToEndKey, FocusConference, Keying};
+use super::conference::{FocusConference, Keying};
 use super::responses::without_body;
 use super::{Entropy, Focus, FocusOutput, MediaOutcome, MediaWork, Pending};
 use crate::sip::transaction::ServerTxId;
@@ -102,24 +102,27 @@ impl Focus {
         rooms
     }
 
-    /// Re-creates stored rooms (at start): one conference each, URIs unchanged.
-    pub fn restore_rooms(&mut self, rooms: Vec<Room>) {
+    /// Re-creates stored rooms (at start): one conference each, URIs unchanged; an
+    /// end-to-end room gets a new key.
+    pub fn restore_rooms(&mut self, rooms: Vec<Room>, entropy: &mut dyn Entropy) {
         for room in rooms {
             self.next_room = self.next_room.max(room.number.saturating_add(1));
             let policy = SelectionPolicy::loudest(room.loudest_n);
+            let Some((keying, mixer_key)) = self.new_keying(room.end_to_end, entropy) else {
+                tracing::error!(
+                    room = room.number,
+                    "no key could be drawn for a stored room"
+                );
+                continue;
+            };
             self.start_job(
-                MediaWork::CreateConference { policy },
-                Pending::Restore(Box::new(room)),
+                MediaWork::CreateConference { policy, mixer_key },
+                Pending::Restore(Box::new((room, keying))),
             );
         }
     }
 
-    pub(super) fn restore_done(
-        &mut self,
-        room: Room,
-        outcome: MediaOutcome,
-        entropy: &mut dyn Entropy,
-    ) {
+    pub(super) fn restore_done(&mut self, room: Room, keying: Keying, outcome: MediaOutcome) {
         let MediaOutcome::Created(id) = outcome else {
             tracing::error!(
                 room = room.number,
@@ -134,19 +137,11 @@ impl Focus {
             owner = room.owner.as_str(),
             "stored room re-created"
         );
-        self.install_room(id, room, entropy);
+        self.install_room(id, room, keying);
     }
 
     /// Makes conference `id` the room `room` (no expiry; members leaving keep it).
-    pub(super) fn install_room(&mut self, id: ConferenceId, room: Room, entropy: &mut dyn Entropy) {
-        let keying = if room.end_to_end {
-            match EndToEndKey::generate(self.config.conference_suite, entropy) {
-                Some(key) => Keying::EndToEnd(Box::new(key)),
-                None => Keying::HopByHop,
-            }
-        } else {
-            Keying::HopByHop
-        };
+    pub(super) fn install_room(&mut self, id: ConferenceId, room: Room, keying: Keying) {
         self.next_room = self.next_room.max(room.number.saturating_add(1));
         self.rooms.insert(room.number, id);
         let mut conference = FocusConference::new(keying, None);

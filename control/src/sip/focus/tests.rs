@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use medianode_dataplane::conference::{ConferenceId, LegId, SelectionPolicy};
+use medianode_dataplane::conference::{ConferenceId, LegId, Receive, SelectionPolicy};
 use medianode_dataplane::srtp::{SdesKey, SrtpSuite};
 
 use super::*;
@@ -1427,7 +1427,7 @@ fn a_persistent_conference_outlives_its_members_and_comes_back_after_a_restart()
 
     // A restarted focus re-creates it under the same URI.
     let mut restarted = Focus::new(config());
-    restarted.restore_rooms(vec![room.clone()]);
+    restarted.restore_rooms(vec![room.clone()], &mut entropy);
     let job = only_job(&mut restarted);
     restarted.on_media_done(
         job.id,
@@ -1550,6 +1550,89 @@ fn only_the_owner_manages_a_room_and_delete_sends_bye() {
 }
 
 #[test]
+fn an_end_to_end_conference_hands_its_mixer_the_key_and_each_mix_leg_an_ssrc() {
+    let now = Instant::now();
+    let mut entropy = Counter(0);
+    let mut focus = Focus::new(config());
+    let factory = Invite {
+        uri: "sip:conference@example.com;keying=e2e",
+        user: "alice",
+        call_id: "factory",
+        cseq: 1,
+        to_tag: None,
+        sdp: Some(sdp(4000, &[])),
+    };
+    focus.on_initial_invite(
+        tx(1),
+        factory.message("INVITE"),
+        udp(),
+        "alice",
+        &mut entropy,
+    );
+    let job = only_job(&mut focus);
+    let MediaWork::CreateConference {
+        mixer_key: Some(mixer_key),
+        ..
+    } = &job.work
+    else {
+        panic!("an end-to-end conference is created with its mixer's key: {job:?}");
+    };
+    let shared: Vec<u32> = mixer_key.shared_ssrcs().to_vec();
+    assert_eq!(shared.len(), 4);
+    focus.on_media_done(
+        job.id,
+        MediaOutcome::Created(ConferenceId(3)),
+        now,
+        &mut entropy,
+    );
+    let (crypto, ssrc) = conference_key(&only_response(&mut focus));
+    assert!(
+        !shared.contains(&ssrc),
+        "a participant never gets a mixer SSRC"
+    );
+
+    // A plain RTP/SAVP phone takes the mix: its leg gets a mix-minus SSRC of its own.
+    let alice = Invite {
+        uri: "sip:conf-3@127.0.0.1:5060",
+        user: "alice",
+        call_id: "a",
+        cseq: 1,
+        to_tag: None,
+        sdp: Some(savp(4000, &crypto, Some(ssrc))),
+    };
+    focus.on_initial_invite(tx(2), alice.message("INVITE"), udp(), "alice", &mut entropy);
+    let job = only_job(&mut focus);
+    let MediaWork::AddLeg { request, .. } = &job.work else {
+        panic!("expected AddLeg, got {job:?}");
+    };
+    assert_eq!(request.media.name(), "end_to_end");
+    assert_eq!(request.receive, Receive::Mix);
+    let mix_ssrc = request.mix_ssrc.expect("a mix-minus SSRC");
+    assert!(mix_ssrc != ssrc && !shared.contains(&mix_ssrc));
+
+    // With AVPF it takes the streams, and needs no SSRC for a mix.
+    let bob = Invite {
+        user: "bob",
+        call_id: "b",
+        sdp: Some(sdp(5000, &[]).replace("RTP/AVP 8 101", "RTP/AVP 0")),
+        ..alice.clone()
+    };
+    focus.on_initial_invite(tx(3), bob.message("INVITE"), udp(), "bob", &mut entropy);
+    let (bob_crypto, bob_ssrc) = conference_key(&only_response(&mut focus));
+    let bob = Invite {
+        sdp: Some(savp(4100, &bob_crypto, Some(bob_ssrc)).replace("RTP/SAVP", "RTP/SAVPF")),
+        ..bob
+    };
+    focus.on_initial_invite(tx(4), bob.message("INVITE"), udp(), "bob", &mut entropy);
+    let job = only_job(&mut focus);
+    let MediaWork::AddLeg { request, .. } = &job.work else {
+        panic!("expected AddLeg, got {job:?}");
+    };
+    assert_eq!(request.receive, Receive::Streams);
+    assert_eq!(request.mix_ssrc, None);
+}
+
+#[test]
 fn rekey_sends_every_participant_the_new_key_by_re_invite() {
     let now = Instant::now();
     let mut entropy = Counter(0);
@@ -1625,6 +1708,15 @@ fn rekey_sends_every_participant_the_new_key_by_re_invite() {
     let emitted = drain_all(&mut focus);
     assert_eq!(emitted.responses[0].1.status(), Some(200));
     assert_eq!(emitted.sent.len(), 1);
+    // The mixer gets the new key, its shared SSRCs claimed again under it.
+    let handed_to_mixer: Vec<&MediaWork> = emitted.jobs.iter().map(|j| &j.work).collect();
+    assert!(
+        matches!(
+            handed_to_mixer.as_slice(),
+            [MediaWork::SetMixerKey { conference: ConferenceId(9), key }] if key.shared_ssrcs().len() == 4
+        ),
+        "{handed_to_mixer:?}"
+    );
     let (outgoing, reinvite) = &emitted.sent[0];
     assert_eq!(reinvite.method(), crate::sip::Method::Invite);
     assert_eq!(reinvite.call_id(), "alice-e2e");

@@ -155,7 +155,10 @@ impl Focus {
             };
             let policy = self.config.selection;
             self.start_job(
-                MediaWork::CreateConference { policy },
+                MediaWork::CreateConference {
+                    policy,
+                    mixer_key: None,
+                },
                 Pending::Spawn(Box::new(pending)),
             );
             return;

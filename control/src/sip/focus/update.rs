@@ -3,7 +3,7 @@
 
 use medianode_dataplane::conference::{ConferenceId, LegId};
 
-use super::call::{fresh_sdes_key, leg_request, same_leg, NegotiatedMedia};
+use super::call::{fresh_sdes_key, leg_request, same_leg, with_mix_ssrc, NegotiatedMedia};
 use super::conference::{offers_key, Keying};
 use super::join::{media_failure, read_offer};
 use super::responses::{accept, without_body};
@@ -133,14 +133,16 @@ impl Focus {
             old_leg.map(|leg| MediaWork::RemoveLeg { leg })
         } else {
             let participant = call_participant(self, &dialog);
-            let built = match self.conferences.get(&conference_id) {
+            let receive = self.receive;
+            let built = match self.conferences.get_mut(&conference_id) {
                 Some(conference) => leg_request(
                     &media.audio,
                     conference,
                     media.tx_key.as_ref(),
                     participant.as_deref(),
-                    self.receive,
-                ),
+                    receive,
+                )
+                .and_then(|leg| with_mix_ssrc(leg, conference, entropy)),
                 None => Err("the conference has ended".to_owned()),
             };
             match built {
