@@ -16,6 +16,13 @@
 //! and removes the gateway leg through it, which hangs up the trunk
 //! (`sipp/pstn_trunk_hung_up.xml` waits for the node's BYE).
 //!
+//! Early media: a trunk's 183 with SDP is applied at once, so the announcement it plays
+//! reaches the conference while the call rings (`sipp/pstn_trunk_early_media.xml`, which
+//! never answers and expects the CANCEL); a trunk failing after early media leaves no leg
+//! (`sipp/pstn_trunk_early_busy.xml`). A phone in a factory conference is hung up when
+//! the last SIP participant leaves (`sipp/pstn_trunk_member.xml` expects the BYE). An SRTP
+//! trunk played by baresip (SDES, auto-answer) exchanges the mix both ways.
+//!
 //! Needs root (or CAP_NET_RAW): SIPp plays a pcap through a raw socket, tshark captures.
 
 mod sip_support;
@@ -610,6 +617,514 @@ fn the_admin_api_calls_a_number_into_a_conference() {
     let output = trunk.join().unwrap();
     assert_success("the trunk", &output, &node.process.log());
     assert!(legs(&node, &id).is_empty());
+    let (exit, log) = node.process.stop();
+    assert!(exit.success(), "{log}");
+}
+
+/// Polls the legs of conference `id` until a G.711 one satisfies `ready` (bounded).
+fn wait_for_gateway_leg(
+    node: &SipNode,
+    id: &str,
+    ready: impl Fn(&Value) -> bool,
+    mut each_round: impl FnMut(),
+) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let found = legs(node, id)
+            .into_iter()
+            .find(|l| (l["codec"] == "PCMA" || l["codec"] == "PCMU") && ready(l));
+        if let Some(leg) = found {
+            return leg;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the gateway leg never got there: {:?}\n{}",
+            legs(node, id),
+            node.process.log()
+        );
+        for _ in 0..5 {
+            each_round();
+        }
+    }
+}
+
+#[test]
+fn early_media_from_the_trunk_reaches_the_conference_while_it_rings() {
+    let dir = scratch_dir("sip-pstn-early-media");
+    let trunk_port = free_port();
+    let trunk_media = free_port();
+    // The node offers PCMU first; the trunk's 183 answers PCMA and plays PCMA, which only
+    // a leg that took the early answer accepts.
+    let node = SipNode::start(&SipNodeSetup {
+        dir: &dir,
+        users: &[],
+        algorithms: "[\"MD5\"]",
+        media_ports: (36740, 36759),
+        tls: None,
+        extra_sip: &format!("[pstn]\ntrunk = \"127.0.0.1:{trunk_port}\"\ncodec = \"PCMU\"\n"),
+    });
+    let id = node
+        .process
+        .create("/v1/conferences", &json!({ "loudest_n": 3 }))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut listener = Participant::join(&node, &id, TONES[0], 0x7100);
+    let start = Instant::now();
+    let mut round = 0;
+    let mut tick = |listener: &mut Participant| {
+        listener.talk(round);
+        round += 1;
+        let next = start + Duration::from_millis(20 * u64::from(round));
+        while Instant::now() < next {
+            listener.listen();
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    };
+    // 1 s alone in the conference: what the listener hears without the trunk.
+    for _ in 0..50 {
+        tick(&mut listener);
+    }
+    let alone = Instant::now();
+
+    let trunk = trunk(
+        &node,
+        &dir,
+        "pstn_trunk_early_media.xml",
+        (trunk_port, trunk_media),
+        0,
+    );
+    let placed = node.process.request(
+        "POST",
+        &format!("/v1/conferences/{id}/calls"),
+        &format!(r#"{{"to": "tel:{NUMBER}"}}"#),
+    );
+    assert_eq!(placed.status, 202, "{:?}", placed.json());
+
+    // The leg takes the 183's answer (PCMA, the trunk's address) and receives its RTP.
+    let early = wait_for_gateway_leg(
+        &node,
+        &id,
+        |l| {
+            l["codec"] == "PCMA"
+                && l["remote"] == format!("127.0.0.1:{trunk_media}")
+                && l["packets_received"].as_u64().unwrap_or(0) > 0
+        },
+        || tick(&mut listener),
+    );
+    let ringing = Instant::now();
+    assert_eq!(early["receive"], "mix", "{early}");
+    // 2 s more of the announcement, then the call is ended while it still rings.
+    for _ in 0..100 {
+        tick(&mut listener);
+    }
+    let heard_until = Instant::now();
+    let leg = legs(&node, &id)
+        .into_iter()
+        .find(|l| l["codec"] == "PCMA")
+        .unwrap_or_else(|| panic!("the gateway leg went early\n{}", node.process.log()));
+    let received = leg["packets_received"].as_u64().unwrap_or(0);
+    assert!(
+        received >= 50,
+        "{received} packets from the trunk in 2 s: {leg}"
+    );
+    let removed = node.process.request(
+        "DELETE",
+        &format!("/v1/conferences/{id}/legs/{}", leg["leg"].as_str().unwrap()),
+        "",
+    );
+    assert_eq!(removed.status, 204);
+    // The trunk saw a CANCEL (not a BYE) and never answered: all of it was early media.
+    let output = trunk.join().unwrap();
+    assert_success("the trunk", &output, &node.process.log());
+
+    // The listener heard the trunk's audio (its own tone is not in its mix).
+    let quiet = rms(&listener.heard(start + Duration::from_millis(300), alone));
+    let loud = rms(&listener.heard(ringing, heard_until));
+    eprintln!("early media: RMS {loud:.0} while ringing, {quiet:.0} alone");
+    assert!(
+        loud > 5.0 * quiet.max(1.0) && loud > 100.0,
+        "the listener heard RMS {loud:.0} while the trunk rang, {quiet:.0} alone\n{}",
+        node.process.log()
+    );
+    let (exit, log) = node.process.stop();
+    assert!(exit.success(), "{log}");
+}
+
+#[test]
+fn a_trunk_that_fails_after_early_media_leaves_no_leg() {
+    let dir = scratch_dir("sip-pstn-early-busy");
+    let trunk_port = free_port();
+    let trunk_media = free_port();
+    let node = SipNode::start(&SipNodeSetup {
+        dir: &dir,
+        users: &[],
+        algorithms: "[\"MD5\"]",
+        media_ports: (36760, 36779),
+        tls: None,
+        extra_sip: &format!("[pstn]\ntrunk = \"127.0.0.1:{trunk_port}\"\n"),
+    });
+    let id = node
+        .process
+        .create("/v1/conferences", &json!({ "loudest_n": 3 }))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let trunk = trunk(
+        &node,
+        &dir,
+        "pstn_trunk_early_busy.xml",
+        (trunk_port, trunk_media),
+        2000,
+    );
+    let placed = node.process.request(
+        "POST",
+        &format!("/v1/conferences/{id}/calls"),
+        &format!(r#"{{"to": "tel:{NUMBER}"}}"#),
+    );
+    assert_eq!(placed.status, 202, "{:?}", placed.json());
+    wait_for_gateway_leg(
+        &node,
+        &id,
+        |l| {
+            l["remote"] == format!("127.0.0.1:{trunk_media}")
+                && l["packets_received"].as_u64().unwrap_or(0) > 0
+        },
+        || std::thread::sleep(Duration::from_millis(20)),
+    );
+    let output = trunk.join().unwrap();
+    assert_success("the trunk", &output, &node.process.log());
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while !legs(&node, &id).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "a leg is left after the trunk's 486: {:?}",
+            legs(&node, &id)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (exit, log) = node.process.stop();
+    assert!(exit.success(), "{log}");
+}
+
+#[test]
+fn the_last_sip_participant_leaving_hangs_up_the_phone_and_ends_the_conference() {
+    let dir = scratch_dir("sip-pstn-member");
+    let trunk_port = free_port();
+    let trunk_media = free_port();
+    let node = SipNode::start(&SipNodeSetup {
+        dir: &dir,
+        users: &[("alice", "wonderland")],
+        algorithms: "[\"MD5\"]",
+        media_ports: (36780, 36799),
+        tls: None,
+        extra_sip: &format!("[pstn]\ntrunk = \"127.0.0.1:{trunk_port}\"\n"),
+    });
+    let logs = || node.process.log();
+
+    // Alice makes a conference through the factory and joins it.
+    let mut alice = Uac::udp(node.sip, "alice", "wonderland");
+    let factory = format!("sip:conference@{}", node.sip);
+    let alice_media = endpoint();
+    let offer = sdp_offer(
+        alice_media.local_addr().unwrap(),
+        "RTP/AVP",
+        "8",
+        "a=rtpmap:8 PCMA/8000\r\n",
+    );
+    let mut call = ClientCall::new(&factory);
+    let redirect = invite(&mut alice, &mut call, &factory, &offer, "MD5");
+    assert_eq!(redirect.status(), 302, "{redirect:?}");
+    let conference_uri = redirect.contact_uri().unwrap();
+    let id = conference_uri
+        .strip_prefix("sip:conf-")
+        .and_then(|u| u.split('@').next())
+        .unwrap()
+        .to_owned();
+    let mut call = ClientCall::new(&conference_uri);
+    let ok = invite(&mut alice, &mut call, &conference_uri, &offer, "MD5");
+    assert_eq!(ok.status(), 200, "{ok:?}\n{}", logs());
+
+    // The phone: early media, answered 500 ms later; then it waits for the node's BYE.
+    let trunk = trunk(
+        &node,
+        &dir,
+        "pstn_trunk_member.xml",
+        (trunk_port, trunk_media),
+        0,
+    );
+    let placed = node.process.request(
+        "POST",
+        &format!("/v1/conferences/{id}/calls"),
+        &format!(r#"{{"to": "tel:{NUMBER}"}}"#),
+    );
+    assert_eq!(placed.status, 202, "{:?}", placed.json());
+    // The admin API names the phone's leg by its number.
+    let phone = wait_for_gateway_leg(
+        &node,
+        &id,
+        |l| l["remote"] == format!("127.0.0.1:{trunk_media}"),
+        || std::thread::sleep(Duration::from_millis(20)),
+    );
+    assert_eq!(phone["participant"], NUMBER, "{phone}");
+    // Past the trunk's 200 (sent 500 ms after its 183).
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(legs(&node, &id).len(), 2, "alice and the phone");
+
+    // Alice leaves: the phone alone is no conference; the node hangs it up.
+    assert_eq!(bye(&mut alice, &mut call).status(), 200);
+    let output = trunk.join().unwrap();
+    assert_success("the trunk (expects the node's BYE)", &output, &logs());
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        let gone = node
+            .process
+            .request("GET", &format!("/v1/conferences/{id}"), "");
+        if gone.status == 404 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the conference outlived its last SIP participant: {:?}",
+            gone.json()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (exit, log) = node.process.stop();
+    assert!(exit.success(), "{log}");
+}
+
+/// baresip's home for playing an SRTP trunk on `sip_port`: one account for `number`
+/// answering at once with SDES SRTP mandatory and PCMA, sending `tone` and recording what
+/// it hears into `records`.
+fn write_trunk_home(home: &Path, sip_port: u16, number: &str, tone: &Path, records: &Path) {
+    std::fs::create_dir_all(home).unwrap();
+    std::fs::create_dir_all(records).unwrap();
+    let config = format!(
+        "poll_method epoll\n\
+         sip_listen 127.0.0.1:{sip_port}\n\
+         net_interface 127.0.0.1\n\
+         call_max_calls 1\n\
+         audio_player aubridge,sink\n\
+         audio_source aufile,{tone}\n\
+         audio_alert aubridge,alert\n\
+         audio_level no\n\
+         rtcp_mux no\n\
+         jitter_buffer_delay 1-10\n\
+         module_path /usr/lib/baresip/modules\n\
+         module g711.so\n\
+         module aufile.so\n\
+         module aubridge.so\n\
+         module sndfile.so\n\
+         module srtp.so\n\
+         module_tmp account.so\n\
+         module_app menu.so\n\
+         snd_path {records}\n",
+        tone = tone.display(),
+        records = records.display(),
+    );
+    std::fs::write(home.join("config"), config).unwrap();
+    let account = format!(
+        "<sip:{number}@127.0.0.1:{sip_port};transport=udp>;regint=0;answermode=auto;\
+         mediaenc=srtp-mand;audio_codecs=PCMA\n"
+    );
+    std::fs::write(home.join("accounts"), account).unwrap();
+}
+
+/// The 8 kHz mono samples of a WAV file, converted to raw by sox.
+fn wav_as_raw(wav: &Path) -> Vec<i16> {
+    let raw = wav.with_extension("raw");
+    let sox = Command::new("sox")
+        .arg(wav)
+        .args([
+            "-t", "raw", "-e", "signed", "-b", "16", "-c", "1", "-r", "8000",
+        ])
+        .arg(&raw)
+        .output()
+        .expect("sox must be installed");
+    assert!(sox.status.success(), "{sox:?}");
+    std::fs::read(&raw)
+        .unwrap()
+        .chunks_exact(2)
+        .map(|s| i16::from_le_bytes([s[0], s[1]]))
+        .collect()
+}
+
+/// The node's SRTP authentication failures so far.
+fn auth_failures(node: &SipNode) -> f64 {
+    metric_sum(
+        &node.process.metrics(),
+        "medianode_core_drops_total",
+        &["reason=\"srtp_auth\""],
+    )
+}
+
+#[test]
+fn an_srtp_trunk_baresip_exchanges_the_mix_both_ways() {
+    const TRUNK_TONE: f64 = 440.0;
+    let dir = scratch_dir("sip-pstn-srtp-baresip");
+    let trunk_port = free_port();
+    let node = SipNode::start(&SipNodeSetup {
+        dir: &dir,
+        users: &[],
+        algorithms: "[\"MD5\"]",
+        media_ports: (36800, 36819),
+        tls: None,
+        extra_sip: &format!(
+            "[pstn]\ntrunk = \"127.0.0.1:{trunk_port}\"\nsrtp = \"AES_CM_128_HMAC_SHA1_80\"\n"
+        ),
+    });
+
+    // baresip as the trunk: answers at once, sends a 440 Hz tone at half scale.
+    let tone = dir.join("tone.wav");
+    let sox = Command::new("sox")
+        .args(["-n", "-r", "8000", "-c", "1", "-b", "16"])
+        .arg(&tone)
+        .args(["synth", "20", "sine", "440", "vol", "0.5"])
+        .output()
+        .expect("sox must be installed");
+    assert!(sox.status.success(), "{sox:?}");
+    let home = dir.join("baresip");
+    let records = dir.join("records");
+    write_trunk_home(&home, trunk_port, NUMBER, &tone, &records);
+    let baresip_log = dir.join("baresip.log");
+    let log_file = File::create(&baresip_log).unwrap();
+    let mut baresip = Running::start(
+        "baresip",
+        Command::new("baresip")
+            .arg("-f")
+            .arg(&home)
+            .args(["-t", "40"])
+            .stdin(std::process::Stdio::null())
+            .stdout(log_file.try_clone().unwrap())
+            .stderr(log_file),
+    );
+    let logs = || {
+        format!(
+            "baresip: {}\nnode: {}",
+            std::fs::read_to_string(&baresip_log).unwrap_or_default(),
+            node.process.log()
+        )
+    };
+    let listening = Instant::now() + Duration::from_secs(10);
+    while !std::fs::read_to_string(&baresip_log)
+        .unwrap_or_default()
+        .contains("baresip is ready")
+    {
+        assert!(
+            Instant::now() < listening,
+            "baresip never got ready\n{}",
+            logs()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // An Opus participant sends a 500 Hz tone and takes the mix; the node calls baresip.
+    let id = node
+        .process
+        .create("/v1/conferences", &json!({ "loudest_n": 3 }))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut listener = Participant::join(&node, &id, TONES[0], 0x7200);
+    let placed = node.process.request(
+        "POST",
+        &format!("/v1/conferences/{id}/calls"),
+        &format!(r#"{{"to": "tel:{NUMBER}"}}"#),
+    );
+    assert_eq!(placed.status, 202, "{:?}", placed.json());
+    let start = Instant::now();
+    let mut answered_at = None;
+    for round in 0..300 {
+        listener.talk(round);
+        if answered_at.is_none() && round % 10 == 0 {
+            let answered = legs(&node, &id)
+                .into_iter()
+                .any(|l| l["codec"] == "PCMA" && l["packets_received"].as_u64().unwrap_or(0) > 0);
+            if answered {
+                // What baresip sent before the leg took its key (it may start right
+                // after its 200) fails authentication; from here on nothing may.
+                std::thread::sleep(Duration::from_millis(100));
+                let leg = legs(&node, &id).into_iter().find(|l| l["codec"] == "PCMA");
+                answered_at = Some((Instant::now(), leg.unwrap(), auth_failures(&node)));
+            }
+        }
+        let next = start + Duration::from_millis(20 * u64::from(round + 1));
+        while Instant::now() < next {
+            listener.listen();
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+    let (answered_at, answered_leg, auth_failed_before) =
+        answered_at.unwrap_or_else(|| panic!("no SRTP from baresip reached the leg\n{}", logs()));
+
+    // The node's view: an SRTP gateway leg that decrypted baresip's packets and sent the
+    // mix, with no authentication failure anywhere.
+    let phone = legs(&node, &id)
+        .into_iter()
+        .find(|l| l["codec"] == "PCMA")
+        .unwrap_or_else(|| panic!("no gateway leg\n{}", logs()));
+    assert_eq!(phone["suite"], "AES_CM_128_HMAC_SHA1_80", "{phone}");
+    assert!(
+        phone["packets_received"].as_u64().unwrap() >= 100,
+        "{phone}"
+    );
+    assert!(phone["packets_out"].as_u64().unwrap() >= 100, "{phone}");
+    // Every RTP packet baresip sent in the call was decrypted (its RTCP comes from its
+    // RTCP port, which the leg refuses as a wrong source: not counted here).
+    let received = phone["packets_received"].as_u64().unwrap()
+        - answered_leg["packets_received"].as_u64().unwrap();
+    assert!(received >= 200, "{answered_leg} then {phone}");
+    assert_eq!(
+        auth_failures(&node),
+        auth_failed_before,
+        "SRTP authentication failures in the call"
+    );
+
+    // The listener hears baresip's tone, decrypted and mixed.
+    let heard = listener.heard(answered_at + Duration::from_millis(500), Instant::now());
+    assert!(heard.len() >= 19_200 * 3, "{} samples heard", heard.len());
+    let middle = &heard[heard.len() / 2..heard.len() / 2 + 19_200];
+    let trunk_tone = tone_amplitude(middle, 48_000, TRUNK_TONE);
+    let db = 20.0 * (trunk_tone / 16384.0).log10();
+    assert!(
+        db.abs() <= 2.0,
+        "the listener got baresip's 440 Hz at {trunk_tone:.0} ({db:+.1} dB of half scale)"
+    );
+
+    // The node hangs up (the conference goes); baresip's recording has the listener's tone.
+    let removed = node
+        .process
+        .request("DELETE", &format!("/v1/conferences/{id}"), "");
+    assert_eq!(removed.status, 204);
+    let hung_up = Instant::now() + Duration::from_secs(5);
+    while !std::fs::read_to_string(&baresip_log)
+        .unwrap_or_default()
+        .contains("terminated")
+    {
+        assert!(Instant::now() < hung_up, "baresip got no BYE\n{}", logs());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    baresip.stop("INT");
+    let decoded = std::fs::read_dir(&records)
+        .unwrap()
+        .filter_map(|e| Some(e.ok()?.path()))
+        .find(|p| p.to_string_lossy().ends_with("-dec.wav"))
+        .unwrap_or_else(|| panic!("baresip recorded nothing\n{}", logs()));
+    let recorded: Vec<f64> = wav_as_raw(&decoded).into_iter().map(f64::from).collect();
+    assert!(
+        recorded.len() >= 8000 * 3,
+        "{} samples recorded",
+        recorded.len()
+    );
+    let middle = &recorded[recorded.len() / 2..recorded.len() / 2 + 3200];
+    let (hz, amplitude) = TONES[0];
+    let got = tone_amplitude(middle, 8000, hz);
+    let db = 20.0 * (got / amplitude).log10();
+    assert!(
+        db.abs() <= 2.0,
+        "baresip heard the listener's {hz} Hz at {got:.0}, expected {amplitude} ({db:+.2} dB)"
+    );
     let (exit, log) = node.process.stop();
     assert!(exit.success(), "{log}");
 }

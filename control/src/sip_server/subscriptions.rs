@@ -104,7 +104,19 @@ fn roster_of(id: ConferenceId, focus: &Focus, registry: &Registry) -> Roster {
             (user, on_hold)
         })
         .collect();
-    if let Some(record) = registry.conference(id) {
+    let record = registry.conference(id);
+    // Phones called through the PSTN trunk, by the URI they were called at.
+    for (uri, leg) in focus.phones_in(id) {
+        let speaking = leg.is_some_and(|leg| record.is_some_and(|r| r.talkers.contains(&leg)));
+        roster.insert(
+            uri,
+            Participant {
+                on_hold: false,
+                speaking,
+            },
+        );
+    }
+    if let Some(record) = record {
         for leg in &record.legs {
             let Some(user) = registry.leg(*leg).and_then(|l| l.participant.as_ref()) else {
                 continue;
@@ -905,5 +917,121 @@ mod tests {
         );
         assert!(f.notifier.is_empty());
         assert_eq!(f.notifier.poll_timeout(), None);
+    }
+
+    /// A counter as the focus's randomness (tags and keys need not be random here).
+    struct Counter(u8);
+
+    impl crate::sip::focus::Entropy for Counter {
+        fn fill(&mut self, bytes: &mut [u8]) {
+            for b in bytes {
+                self.0 = self.0.wrapping_add(1);
+                *b = self.0;
+            }
+        }
+    }
+
+    /// Drives the focus through a call to `tel:+15550100` into conference 1 that the trunk
+    /// (127.0.0.1:5090) answers; the leg is 5.
+    fn answer_a_phone_call(f: &mut Fixture) {
+        use crate::admin::AddedLeg;
+        use crate::sip::focus::{FocusOutput, MediaOutcome};
+        use crate::sip::header::KnownHeader;
+        use crate::sip::transaction::outgoing::OutgoingResult;
+
+        let config =
+            crate::config::Config::from_toml_str("[pstn]\ntrunk = \"127.0.0.1:5090\"\n", "t")
+                .unwrap();
+        f.focus
+            .set_pstn_route(crate::sip::pstn::PstnRoute::from_config(&config.pstn));
+        f.focus.adopt(ConferenceId(1));
+        let arrival = Arrival {
+            peer: Peer {
+                addr: "127.0.0.1:5070".parse().unwrap(),
+                transport: TransportKind::Udp,
+            },
+            host: "127.0.0.1:5060".to_owned(),
+        };
+        let mut entropy = Counter(0);
+        f.focus
+            .call_number(
+                ConferenceId(1),
+                "tel:+15550100",
+                &arrival,
+                f.now,
+                &mut entropy,
+            )
+            .unwrap();
+        let added = AddedLeg {
+            leg: medianode_dataplane::conference::LegId(5),
+            local: "127.0.0.1:21000".parse().unwrap(),
+        };
+        let via = ViaSpec {
+            transport: "UDP",
+            sent_by: "127.0.0.1:5060",
+            branch: "z9hG4bKt",
+        };
+        let mut answered = false;
+        while let Some(output) = f.focus.poll_output() {
+            match output {
+                FocusOutput::Media(job) => {
+                    let outcome = MediaOutcome::Added(added);
+                    f.focus.on_media_done(job.id, outcome, f.now, &mut entropy);
+                }
+                FocusOutput::Send(request) if !answered => {
+                    answered = true;
+                    let invite =
+                        Message::new_checked(with_via(&request.request, &via).unwrap()).unwrap();
+                    let sdp = "v=0\r\no=gw 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n\
+                               t=0 0\r\nm=audio 30000 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n";
+                    let header = |name| invite.header(name).unwrap();
+                    let ok = format!(
+                        "SIP/2.0 200 OK\r\nVia: {}\r\nFrom: {}\r\nTo: {};tag=gw\r\n\
+                         Call-ID: {}\r\nCSeq: 1 INVITE\r\nContact: <sip:gw@127.0.0.1:5090>\r\n\
+                         Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
+                        header(KnownHeader::Via),
+                        header(KnownHeader::From),
+                        header(KnownHeader::To),
+                        invite.call_id(),
+                        sdp.len()
+                    );
+                    let ok = Message::new_checked(ok.into_bytes()).unwrap();
+                    f.focus.on_outgoing_result(
+                        request.id,
+                        OutgoingResult::Response(ok),
+                        &mut entropy,
+                    );
+                }
+                _ => {}
+            }
+        }
+        assert!(answered, "the focus called the trunk");
+    }
+
+    #[test]
+    fn an_answered_phone_is_listed_by_the_uri_it_was_called_at() {
+        let policy = PolicyConfig {
+            supervise: vec!["carol".to_owned()],
+            ..PolicyConfig::default()
+        };
+        let mut f = Fixture::new(policy);
+        f.registry.lock().unwrap().insert_conference(
+            ConferenceId(1),
+            0,
+            SelectionPolicy::default(),
+        );
+        answer_a_phone_call(&mut f);
+        assert_eq!(
+            f.subscribe("carol", "sip:conf-1@127.0.0.1:5060", "conference", ""),
+            200
+        );
+        let full = f.sent();
+        let text = body(&full[0]);
+        let phone = "sip:+15550100@127.0.0.1:5090;user=phone";
+        assert!(
+            text.contains(&format!("<user entity=\"{phone}\" state=\"full\">")),
+            "{text}"
+        );
+        assert!(text.contains("<user-count>1</user-count>"), "{text}");
     }
 }

@@ -494,6 +494,8 @@ impl Focus {
         if let Some(room) = self.conferences.get_mut(&id).filter(|c| c.room.is_some()) {
             // Nobody speaks the old codec any more: the next participant chooses again.
             room.lock = None;
+            // Its phones are hung up: nobody is left to hear them (the room itself stays).
+            self.hang_up_phones_of(id);
             tracing::info!(
                 conference = id.0,
                 "the last participant left a room; it stays"

@@ -80,6 +80,12 @@ impl Focus {
     ) {
         let status = result.status();
         if status < 200 {
+            if let (Some(&Sent::Trunk(call)), OutgoingResult::Response(response)) =
+                (self.sent.get(&id), result)
+            {
+                // A trunk's provisional answer brings early media.
+                self.trunk_early(id, call, response);
+            }
             return;
         }
         if let OutgoingResult::Response(response) = result {

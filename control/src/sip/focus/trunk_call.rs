@@ -6,9 +6,13 @@
 //! trunk is configured for it, no remote yet), then sends the trunk an INVITE with an early
 //! offer naming that leg's address ([`crate::sip::pstn::offer`]). The trunk's 2xx is
 //! acknowledged and its answer changes the leg in place ([`MediaWork::ChangeLeg`]: the same
-//! socket, now with the trunk's address, the law it chose and its key). The inviter hears
-//! the outcome like any invitation's: 200 once the leg took the answer, the trunk's final
-//! status on failure, 408 when it does not answer within `pstn.answer_timeout_secs`.
+//! socket, now with the trunk's address, the law it chose and its key); an answer in a
+//! provisional response is applied the same way before the call is answered, so the
+//! network's ringback and announcements reach the conference (`trunk_answer.rs`). The
+//! inviter hears the outcome like any invitation's: 200 once the leg took the answer, the
+//! trunk's final status on failure, 408 when it does not answer within
+//! `pstn.answer_timeout_secs`. An answered phone is a member of its conference (its
+//! conference-info lists it, [`Focus::phones_in`]) but does not keep it alive.
 //! A BYE from the trunk removes the leg; the end of the conference, or the leg's or the
 //! conference's removal through the admin API, sends the trunk a BYE (or a CANCEL while
 //! it still rings). The admin API starts calls here too ([`Focus::call_number`]).
@@ -19,14 +23,14 @@ use std::time::Instant;
 use medianode_dataplane::conference::{ConferenceId, LegId, Receive};
 use medianode_dataplane::srtp::{SdesKey, SrtpPolicy};
 
+use self::answer::EarlyMedia;
 use super::call::fresh_sdes_key;
 use super::conference::Keying;
 use super::invitation::Invitation;
-use super::join::read_offer;
 use super::outgoing::Sent;
 use super::responses::conference_contact;
 use super::{Arrival, Entropy, Focus, MediaOutcome, MediaWork, Pending};
-use crate::admin::leg_request::{LegMedia, LegRequest};
+use crate::admin::leg_request::{check_participant, LegMedia, LegRequest};
 use crate::admin::HopByHopKeys;
 use crate::sip::dialog::{Dialog, ViaSpec};
 use crate::sip::header::KnownHeader;
@@ -34,7 +38,6 @@ use crate::sip::message::MessageWriter;
 use crate::sip::pstn::offer::{write_trunk_offer, OfferCrypto, TELEPHONE_EVENT_PT};
 use crate::sip::pstn::{G711Law, PhoneNumber, PstnRoute};
 use crate::sip::router::ALLOW;
-use crate::sip::sdp::{AudioCodec, AudioOffer};
 use crate::sip::transaction::outgoing::{peer_of_uri, with_via, OutgoingId};
 use crate::sip::transaction::Peer;
 use crate::sip::{Message, Method};
@@ -70,6 +73,8 @@ pub(super) enum TrunkJob {
     Added(TrunkCallId),
     /// The leg took the trunk's answer.
     Changed(TrunkCallId),
+    /// The leg took the trunk's early answer (a provisional response's).
+    Early(TrunkCallId),
 }
 
 /// Where a trunk call is.
@@ -101,6 +106,8 @@ struct TrunkCall {
     contact: String,
     tx_key: Option<SdesKey>,
     leg: Option<LegId>,
+    /// The answer of a provisional response the leg took (or is taking).
+    early: Option<EarlyMedia>,
     state: TrunkState,
     deadline: Instant,
     session_id: u64,
@@ -188,7 +195,7 @@ impl Focus {
             },
             None => None,
         };
-        let Ok(leg) = trunk_leg(route.law, tx_key.as_ref()) else {
+        let Ok(leg) = trunk_leg(route.law, tx_key.as_ref(), &number) else {
             self.finish_invitation(invitation, 500, entropy);
             return None;
         };
@@ -209,6 +216,7 @@ impl Focus {
                 contact: conference_contact(&self.conference_user(conference), arrival),
                 tx_key,
                 leg: None,
+                early: None,
                 state: TrunkState::AddingLeg,
                 deadline,
                 session_id: entropy.next_u64() >> 1,
@@ -234,6 +242,7 @@ impl Focus {
     ) {
         match job {
             TrunkJob::Added(id) => self.trunk_leg_added(id, outcome, entropy),
+            TrunkJob::Early(id) => self.trunk_early_done(id, outcome),
             TrunkJob::Changed(id) => {
                 let Some(call) = self.trunk.calls.get_mut(&id) else {
                     return;
@@ -330,105 +339,28 @@ impl Focus {
         }
     }
 
-    /// The trunk's 2xx: ACK it, and let the leg take the answer.
-    pub(super) fn trunk_answered(
-        &mut self,
-        invite: OutgoingId,
-        call_id: TrunkCallId,
-        response: Message<Vec<u8>>,
-        entropy: &mut dyn Entropy,
-    ) {
-        let Some(peer) = self.trunk_peer() else {
-            return;
-        };
-        if let Some(request) = self.trunk.cancelled.remove(&invite) {
-            // The trunk answered as the call was being cancelled: ACK, then BYE.
-            if let Ok(dialog) = Dialog::as_uac(request.as_ref(), &response) {
-                let mut ack = Vec::new();
-                dialog
-                    .write_ack_without_via(request.cseq().number, &mut ack)
-                    .finish(b"");
-                self.send_ack(peer, ack.clone());
-                self.sent.insert(invite, Sent::Answered { peer, ack });
-                let mut bye = Vec::new();
-                let mut dialog = dialog;
-                dialog
-                    .write_request_without_via(Method::Bye, &mut bye)
-                    .finish(b"");
-                self.send(peer, bye, Sent::Notice);
-            }
-            return;
-        }
-        let Some(call) = self.trunk.calls.get(&call_id) else {
-            return;
-        };
-        let TrunkState::Calling { request, .. } = &call.state else {
-            return;
-        };
-        let Ok(dialog) = Dialog::as_uac(request.as_ref(), &response) else {
-            return;
-        };
-        let cseq = request.cseq().number;
-        let deadline = call.deadline;
-        let mut ack = Vec::new();
-        dialog.write_ack_without_via(cseq, &mut ack).finish(b"");
-        self.send_ack(peer, ack.clone());
-        // Retransmissions of the 2xx get the same ACK.
-        self.sent.insert(invite, Sent::Answered { peer, ack });
-        self.trunk.deadlines.remove(&(deadline, call_id));
-        let Some(call) = self.trunk.calls.get_mut(&call_id) else {
-            return;
-        };
-        let answer = read_offer(&response)
-            .ok()
-            .and_then(|sdp| AudioOffer::read(&sdp, None).ok());
-        let leg = answer.as_ref().and_then(|audio| {
-            let law = match audio.codec {
-                AudioCodec::Pcma => G711Law::ALaw,
-                AudioCodec::Pcmu => G711Law::MuLaw,
-                AudioCodec::Opus => return None,
-            };
-            if audio.is_hold() || audio.crypto.is_some() != call.tx_key.is_some() {
-                return None;
-            }
-            let rx = audio.crypto.as_ref();
-            let request = match (rx, &call.tx_key) {
-                (Some(rx), Some(tx)) => {
-                    let keys = HopByHopKeys::from_sdes(rx, tx.clone()).ok()?;
-                    trunk_request(
-                        law,
-                        audio.telephone_event,
-                        LegMedia::HopByHop(Box::new(keys)),
-                    )
-                }
-                _ => trunk_request(law, audio.telephone_event, LegMedia::Plain),
-            };
-            Some(request.ok()?.with_remote(audio.remote?))
-        });
-        let (Some(request), Some(leg)) = (leg, call.leg) else {
-            tracing::info!(
-                number = call.number.as_str(),
-                "the trunk's answer is not usable G.711; hanging up"
-            );
-            call.state = TrunkState::Up {
-                dialog: Box::new(dialog),
-            };
-            return self.end_trunk_call(call_id, 488, entropy);
-        };
-        call.state = TrunkState::Answering {
-            dialog: Box::new(dialog),
-        };
-        self.start_job(
-            MediaWork::ChangeLeg {
-                leg,
-                request: Box::new(request),
-            },
-            Pending::Trunk(TrunkJob::Changed(call_id)),
-        );
-    }
-
     fn trunk_peer(&self) -> Option<Peer> {
         peer_of_uri(&format!("sip:{}", self.trunk.route.as_ref()?.trunk))
+    }
+
+    /// The phones that answered calls into `conference`: the URI each was called at
+    /// (`sip:+15550100@trunk.example;user=phone`) and its gateway leg, sorted by URI.
+    /// They are members for the conference-info documents; they do not keep a
+    /// conference alive (its last other participant ends it and hangs them up).
+    pub fn phones_in(&self, conference: ConferenceId) -> Vec<(String, Option<LegId>)> {
+        let Some(route) = &self.trunk.route else {
+            return Vec::new();
+        };
+        let mut phones: Vec<(String, Option<LegId>)> = self
+            .trunk
+            .calls
+            .values()
+            .filter(|call| call.conference == conference)
+            .filter(|call| matches!(call.state, TrunkState::Up { .. }))
+            .map(|call| (route.request_uri(&call.number), call.leg))
+            .collect();
+        phones.sort();
+        phones
     }
 
     /// Trunk calls in progress or up.
@@ -437,26 +369,39 @@ impl Focus {
     }
 }
 
-/// The gateway leg of `law`: the mix, telephone-event, `media`.
+/// The gateway leg of `law` to `number`: the mix, telephone-event, `media`; the number
+/// names the leg's participant in the admin API.
 fn trunk_request(
     law: G711Law,
     telephone_event: Option<u8>,
     media: LegMedia,
+    number: &PhoneNumber,
 ) -> Result<LegRequest, String> {
-    LegRequest::new(
+    let request = LegRequest::new(
         law.encoding(),
         Some(law.payload_type()),
         telephone_event,
         media,
     )
     .map(|request| request.with_receive(Receive::Mix))
-    .map_err(|(field, problem)| format!("{field}: {problem}"))
+    .map_err(|(field, problem)| format!("{field}: {problem}"))?;
+    if check_participant(number.as_str()).is_err() {
+        // A number a participant id cannot carry leaves the leg unnamed, not unplaced.
+        return Ok(request);
+    }
+    request
+        .with_participant(number.as_str())
+        .map_err(|(field, problem)| format!("{field}: {problem}"))
 }
 
 /// The leg added before the offer: the configured law, no remote yet; on an SRTP trunk
 /// it sends with `tx_key` and, until the answer brings the trunk's key, accepts nothing
 /// (its receiving key is the node's own, which no trunk sends with).
-fn trunk_leg(law: G711Law, tx_key: Option<&SdesKey>) -> Result<LegRequest, String> {
+fn trunk_leg(
+    law: G711Law,
+    tx_key: Option<&SdesKey>,
+    number: &PhoneNumber,
+) -> Result<LegRequest, String> {
     let media = match tx_key {
         Some(tx) => LegMedia::HopByHop(Box::new(HopByHopKeys {
             suite: tx.master_key.suite(),
@@ -466,8 +411,11 @@ fn trunk_leg(law: G711Law, tx_key: Option<&SdesKey>) -> Result<LegRequest, Strin
         })),
         None => LegMedia::Plain,
     };
-    trunk_request(law, Some(TELEPHONE_EVENT_PT), media)
+    trunk_request(law, Some(TELEPHONE_EVENT_PT), media, number)
 }
+
+#[path = "trunk_answer.rs"]
+mod answer;
 
 #[path = "trunk_hangup.rs"]
 mod hangup;

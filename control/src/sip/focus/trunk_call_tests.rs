@@ -184,6 +184,11 @@ fn call_number(
     let body = String::from_utf8_lossy(invite.body()).into_owned();
     assert!(body.contains("m=audio 21000 RTP/AVP 8 0 101\r\n"), "{body}");
     assert!(body.contains("c=IN IP4 127.0.0.1\r\n"), "{body}");
+    // Early media needs no reliable provisional responses: 100rel is not asked for.
+    for name in [KnownHeader::Supported, KnownHeader::Require] {
+        let values: Vec<&str> = invite.header_values(name).collect();
+        assert!(!values.iter().any(|v| v.contains("100rel")), "{values:?}");
+    }
     (request, invite)
 }
 
@@ -481,4 +486,321 @@ fn a_phone_that_stops_sending_media_is_hung_up() {
         .iter()
         .any(|j| matches!(j.work, MediaWork::RemoveLeg { leg: LegId(3) })));
     assert_eq!(focus.trunk_call_count(), 0);
+}
+
+/// The trunk's provisional `status` with `sdp` for `invite`, reported to `focus`.
+fn provisional(
+    focus: &mut Focus,
+    entropy: &mut Counter,
+    request: &OutgoingRequest,
+    invite: &Message<Vec<u8>>,
+    status: u16,
+    sdp: &str,
+) -> Emitted {
+    let response = trunk_answer(invite, status, sdp);
+    focus.on_outgoing_result(request.id, OutgoingResult::Response(response), entropy);
+    drain(focus)
+}
+
+/// The leg change of `emitted`'s only media job.
+fn leg_change(emitted: &mut Emitted) -> (JobId, LegId, Box<crate::admin::leg_request::LegRequest>) {
+    assert_eq!(emitted.jobs.len(), 1, "{:?}", emitted.jobs);
+    let job = emitted.jobs.remove(0);
+    let MediaWork::ChangeLeg { leg, request } = job.work else {
+        panic!("expected a change in place, got {:?}", job.work);
+    };
+    (job.id, leg, request)
+}
+
+fn leg_done(focus: &mut Focus, entropy: &mut Counter, job: JobId, now: Instant) {
+    let added = AddedLeg {
+        leg: LegId(3),
+        local: LEG_LOCAL.parse().unwrap(),
+    };
+    focus.on_media_done(job, MediaOutcome::Added(added), now, entropy);
+}
+
+#[test]
+fn early_media_reaches_the_leg_before_the_answer_and_the_200_confirms_it() {
+    let now = Instant::now();
+    let mut entropy = Counter(0);
+    let mut focus = plain_trunk();
+    let (request, invite) = call_number(&mut focus, &mut entropy, now, "tel:+15550100");
+
+    // A 183 without SDP changes nothing; with SDP its answer goes to the leg at once,
+    // with nothing sent (no ACK, no PRACK) and nothing told to the inviter.
+    let emitted = provisional(&mut focus, &mut entropy, &request, &invite, 183, "");
+    assert!(emitted.jobs.is_empty() && emitted.sent.is_empty());
+    let sdp = answer_sdp(8, "PCMA", "");
+    let mut emitted = provisional(&mut focus, &mut entropy, &request, &invite, 183, &sdp);
+    assert!(emitted.sent.is_empty(), "nothing to send for a 183");
+    let (job, leg, change) = leg_change(&mut emitted);
+    assert_eq!(leg, LegId(3));
+    assert_eq!(change.codec_name, "PCMA");
+    assert_eq!(change.remote, Some("192.0.2.51:30000".parse().unwrap()));
+    assert_eq!(change.receive, Receive::Mix);
+    // The same answer again (a retransmission, or a 180 repeating it) is not reapplied.
+    let emitted = provisional(&mut focus, &mut entropy, &request, &invite, 180, &sdp);
+    assert!(emitted.jobs.is_empty());
+    leg_done(&mut focus, &mut entropy, job, now);
+    assert!(drain(&mut focus).sent.is_empty(), "still ringing");
+
+    // The 200 with the same answer: ACK and the inviter's 200, no second change.
+    let ok = trunk_answer(&invite, 200, &sdp);
+    focus.on_outgoing_result(request.id, OutgoingResult::Response(ok), &mut entropy);
+    let emitted = drain(&mut focus);
+    let methods: Vec<Method<'_>> = emitted.sent.iter().map(|(_, m)| m.method()).collect();
+    assert_eq!(methods, [Method::Ack, Method::Notify]);
+    assert_eq!(sipfrag(&emitted.sent[1].1), "SIP/2.0 200 OK");
+    assert!(emitted.jobs.is_empty(), "{:?}", emitted.jobs);
+    assert_eq!(focus.trunk_call_count(), 1);
+    // Hanging up an answered call is a BYE, not a CANCEL.
+    focus.on_leg_removed(LegId(3));
+    let emitted = drain(&mut focus);
+    assert!(emitted.cancelled.is_empty());
+    assert_eq!(emitted.sent[0].1.method(), Method::Bye);
+}
+
+#[test]
+fn a_200_whose_answer_differs_from_the_early_one_changes_the_leg_again() {
+    let now = Instant::now();
+    let mut entropy = Counter(0);
+    let mut focus = plain_trunk();
+    let (request, invite) = call_number(&mut focus, &mut entropy, now, "tel:+15550100");
+    let early = answer_sdp(8, "PCMA", "");
+    let mut emitted = provisional(&mut focus, &mut entropy, &request, &invite, 183, &early);
+    let (job, _, _) = leg_change(&mut emitted);
+    leg_done(&mut focus, &mut entropy, job, now);
+    drain(&mut focus);
+
+    let ok = trunk_answer(&invite, 200, &answer_sdp(0, "PCMU", ""));
+    focus.on_outgoing_result(request.id, OutgoingResult::Response(ok), &mut entropy);
+    let mut emitted = drain(&mut focus);
+    let methods: Vec<Method<'_>> = emitted.sent.iter().map(|(_, m)| m.method()).collect();
+    assert_eq!(methods, [Method::Ack], "the inviter waits for the leg");
+    let (job, leg, change) = leg_change(&mut emitted);
+    assert_eq!(leg, LegId(3));
+    assert_eq!(change.codec_name, "PCMU");
+    leg_done(&mut focus, &mut entropy, job, now);
+    let emitted = drain(&mut focus);
+    assert_eq!(sipfrag(&emitted.sent[0].1), "SIP/2.0 200 OK");
+}
+
+#[test]
+fn a_200_without_sdp_confirms_an_early_answer_the_leg_took() {
+    let now = Instant::now();
+    let mut entropy = Counter(0);
+    let early = answer_sdp(8, "PCMA", "");
+
+    // The leg took the 183's answer: a 200 without SDP keeps it.
+    let mut focus = plain_trunk();
+    let (request, invite) = call_number(&mut focus, &mut entropy, now, "tel:+15550100");
+    let mut emitted = provisional(&mut focus, &mut entropy, &request, &invite, 183, &early);
+    let (job, _, _) = leg_change(&mut emitted);
+    leg_done(&mut focus, &mut entropy, job, now);
+    drain(&mut focus);
+    let bare = trunk_answer(&invite, 200, "");
+    focus.on_outgoing_result(request.id, OutgoingResult::Response(bare), &mut entropy);
+    let emitted = drain(&mut focus);
+    let methods: Vec<Method<'_>> = emitted.sent.iter().map(|(_, m)| m.method()).collect();
+    assert_eq!(methods, [Method::Ack, Method::Notify]);
+    assert_eq!(sipfrag(&emitted.sent[1].1), "SIP/2.0 200 OK");
+    assert!(emitted.jobs.is_empty());
+
+    // The leg has not taken it yet: the empty 200 has nothing usable, the call ends.
+    let mut focus = plain_trunk();
+    let (request, invite) = call_number(&mut focus, &mut entropy, now, "tel:+15550100");
+    provisional(&mut focus, &mut entropy, &request, &invite, 183, &early);
+    let bare = trunk_answer(&invite, 200, "");
+    focus.on_outgoing_result(request.id, OutgoingResult::Response(bare), &mut entropy);
+    let emitted = drain(&mut focus);
+    let methods: Vec<Method<'_>> = emitted.sent.iter().map(|(_, m)| m.method()).collect();
+    assert_eq!(methods, [Method::Ack, Method::Bye, Method::Notify]);
+    assert_eq!(
+        sipfrag(&emitted.sent[2].1),
+        "SIP/2.0 488 Not Acceptable Here"
+    );
+    assert_eq!(focus.trunk_call_count(), 0);
+}
+
+#[test]
+fn a_failure_after_early_media_leaves_no_leg_and_cancels_while_ringing() {
+    let now = Instant::now();
+    let mut entropy = Counter(0);
+    let mut focus = plain_trunk();
+    let (request, invite) = call_number(&mut focus, &mut entropy, now, "tel:+15550100");
+    let sdp = answer_sdp(8, "PCMA", "");
+    let mut emitted = provisional(&mut focus, &mut entropy, &request, &invite, 183, &sdp);
+    let (job, _, _) = leg_change(&mut emitted);
+    let busy = trunk_answer(&invite, 486, "");
+    focus.on_outgoing_result(request.id, OutgoingResult::Response(busy), &mut entropy);
+    let emitted = drain(&mut focus);
+    assert!(matches!(
+        emitted.jobs[..],
+        [MediaJob {
+            work: MediaWork::RemoveLeg { leg: LegId(3) },
+            ..
+        }]
+    ));
+    assert_eq!(sipfrag(&emitted.sent[0].1), "SIP/2.0 486 Busy Here");
+    assert_eq!(focus.trunk_call_count(), 0);
+    // The early change finishing late changes nothing.
+    leg_done(&mut focus, &mut entropy, job, now);
+    assert!(focus.poll_output().is_none());
+
+    // Ended while its early media plays, a call is cancelled (it still rings).
+    let (request, invite) = call_number(&mut focus, &mut entropy, now, "tel:+15550100");
+    let mut emitted = provisional(&mut focus, &mut entropy, &request, &invite, 183, &sdp);
+    let (job, _, _) = leg_change(&mut emitted);
+    leg_done(&mut focus, &mut entropy, job, now);
+    drain(&mut focus);
+    focus.on_leg_removed(LegId(3));
+    let emitted = drain(&mut focus);
+    assert_eq!(emitted.cancelled, [request.id]);
+    assert!(emitted.sent.iter().all(|(_, m)| m.method() != Method::Bye));
+    // A 183 after the CANCEL changes nothing.
+    let emitted = provisional(&mut focus, &mut entropy, &request, &invite, 183, &sdp);
+    assert!(emitted.jobs.is_empty());
+}
+
+#[test]
+fn an_srtp_trunk_s_early_answer_brings_its_key() {
+    let now = Instant::now();
+    let mut entropy = Counter(0);
+    let mut focus = focus_with(&format!(
+        "[pstn]\ntrunk = \"{TRUNK}\"\nsrtp = \"AES_CM_128_HMAC_SHA1_80\"\n"
+    ));
+    focus.on_refer(
+        tx(1),
+        refer("tel:+15550100"),
+        arrival(),
+        "bob",
+        &[],
+        now,
+        &mut entropy,
+    );
+    let job = drain(&mut focus).jobs.remove(0);
+    leg_done(&mut focus, &mut entropy, job.id, now);
+    let (request, invite) = drain(&mut focus).sent.remove(0);
+    // A plain early answer to an SRTP offer is not applied; a keyed one is.
+    let plain = answer_sdp(8, "PCMA", "");
+    let emitted = provisional(&mut focus, &mut entropy, &request, &invite, 183, &plain);
+    assert!(emitted.jobs.is_empty());
+    let keyed = answer_sdp(
+        8,
+        "PCMA",
+        "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n",
+    );
+    let mut emitted = provisional(&mut focus, &mut entropy, &request, &invite, 183, &keyed);
+    let (_, _, change) = leg_change(&mut emitted);
+    assert!(matches!(change.media, LegMedia::HopByHop(_)));
+}
+
+/// Calls `tel:+15550100` into conference 7 and lets the trunk answer (leg taken).
+fn answered_call(focus: &mut Focus, entropy: &mut Counter, now: Instant) -> Message<Vec<u8>> {
+    let (request, invite) = call_number(focus, entropy, now, "tel:+15550100");
+    let ok = trunk_answer(&invite, 200, &answer_sdp(8, "PCMA", ""));
+    focus.on_outgoing_result(request.id, OutgoingResult::Response(ok), entropy);
+    let mut emitted = drain(focus);
+    let (job, _, change) = leg_change(&mut emitted);
+    assert_eq!(change.participant.as_deref(), Some("+15550100"));
+    leg_done(focus, entropy, job, now);
+    drain(focus);
+    invite
+}
+
+#[test]
+fn an_answered_phone_is_a_member_by_the_uri_it_was_called_at() {
+    let now = Instant::now();
+    let mut entropy = Counter(0);
+    let mut focus = plain_trunk();
+    let (request, invite) = call_number(&mut focus, &mut entropy, now, "tel:+15550100");
+    // Ringing, even with early media, is not membership.
+    let mut emitted = provisional(
+        &mut focus,
+        &mut entropy,
+        &request,
+        &invite,
+        183,
+        &answer_sdp(8, "PCMA", ""),
+    );
+    let (job, _, early) = leg_change(&mut emitted);
+    assert_eq!(early.participant.as_deref(), Some("+15550100"));
+    leg_done(&mut focus, &mut entropy, job, now);
+    assert!(focus.phones_in(ConferenceId(7)).is_empty());
+    let ok = trunk_answer(&invite, 200, &answer_sdp(8, "PCMA", ""));
+    focus.on_outgoing_result(request.id, OutgoingResult::Response(ok), &mut entropy);
+    drain(&mut focus);
+    assert_eq!(
+        focus.phones_in(ConferenceId(7)),
+        [(format!("sip:+15550100@{TRUNK};user=phone"), Some(LegId(3)))]
+    );
+    assert!(focus.phones_in(ConferenceId(8)).is_empty());
+    focus.on_leg_removed(LegId(3));
+    assert!(focus.phones_in(ConferenceId(7)).is_empty());
+}
+
+#[test]
+fn the_last_participant_leaving_a_room_hangs_up_its_phones_an_adopted_conference_keeps_them() {
+    let now = Instant::now();
+    let mut entropy = Counter(0);
+
+    // Adopted from the admin API: its other legs may still talk to the phone.
+    let mut focus = plain_trunk();
+    answered_call(&mut focus, &mut entropy, now);
+    focus.conferences.get_mut(&ConferenceId(7)).unwrap().members = 1;
+    focus.leave_conference(ConferenceId(7));
+    let emitted = drain(&mut focus);
+    assert!(emitted.sent.is_empty(), "no BYE: {:?}", emitted.sent);
+    assert_eq!(focus.trunk_call_count(), 1);
+
+    // A room stays, but its phones are hung up with its last participant.
+    let mut focus = plain_trunk();
+    answered_call(&mut focus, &mut entropy, now);
+    let conference = focus.conferences.get_mut(&ConferenceId(7)).unwrap();
+    conference.members = 1;
+    conference.room = Some(Box::new(super::super::room::Room {
+        number: 1,
+        owner: "bob".to_owned(),
+        end_to_end: false,
+        loudest_n: 3,
+        allow: Vec::new(),
+        block: Vec::new(),
+    }));
+    focus.leave_conference(ConferenceId(7));
+    let emitted = drain(&mut focus);
+    let methods: Vec<Method<'_>> = emitted.sent.iter().map(|(_, m)| m.method()).collect();
+    assert_eq!(methods, [Method::Bye]);
+    assert_eq!(
+        emitted.sent[0].0.peer.addr,
+        TRUNK.parse::<SocketAddr>().unwrap()
+    );
+    assert!(
+        matches!(
+            emitted.jobs[..],
+            [MediaJob {
+                work: MediaWork::RemoveLeg { leg: LegId(3) },
+                ..
+            }]
+        ),
+        "the room stays, so the phone's leg is removed: {:?}",
+        emitted.jobs
+    );
+    assert_eq!(focus.trunk_call_count(), 0);
+    assert!(focus.knows(ConferenceId(7)), "the room stays");
+}
+
+#[test]
+fn a_ringing_phone_is_not_hung_up_for_sending_no_media() {
+    let now = Instant::now();
+    let mut entropy = Counter(0);
+    let mut focus = plain_trunk();
+    let (request, _invite) = call_number(&mut focus, &mut entropy, now, "tel:+15550100");
+    focus.on_media_timeout(LegId(3));
+    let emitted = drain(&mut focus);
+    assert!(emitted.cancelled.is_empty() && emitted.sent.is_empty() && emitted.jobs.is_empty());
+    assert_eq!(focus.trunk_call_count(), 1);
+    // The answer timeout still ends it.
+    focus.expire_invitations(now + Duration::from_secs(60), &mut entropy);
+    assert_eq!(drain(&mut focus).cancelled, [request.id]);
 }

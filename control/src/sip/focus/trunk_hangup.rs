@@ -117,16 +117,25 @@ impl Focus {
         self.trunk.calls.values().any(|call| call.leg == Some(leg))
     }
 
-    /// Hangs up the trunk call on `leg` and removes the leg.
+    /// Hangs up the trunk call on `leg` and removes the leg (no media on it), unless the
+    /// call still rings: a ringing phone need send nothing, and `pstn.answer_timeout_secs`
+    /// (longer than the media timeout by default) decides how long it may ring.
     pub(in crate::sip::focus) fn hang_up_trunk_leg(&mut self, leg: LegId) {
         let found = self
             .trunk
             .calls
             .iter()
             .find(|(_, call)| call.leg == Some(leg))
-            .map(|(id, _)| *id);
-        if let Some(id) = found {
-            self.end_trunk_call(id, 408, &mut NoEntropy);
+            .map(|(id, call)| (*id, matches!(call.state, TrunkState::Calling { .. })));
+        match found {
+            Some((_, true)) => {
+                tracing::debug!(
+                    leg = leg.0,
+                    "no media while the phone rings; it may ring on"
+                );
+            }
+            Some((id, false)) => self.end_trunk_call(id, 408, &mut NoEntropy),
+            None => {}
         }
     }
 
@@ -134,6 +143,21 @@ impl Focus {
     /// hung up.
     pub fn on_conference_removed(&mut self, conference: ConferenceId) {
         self.hang_up_trunk_calls(conference);
+    }
+
+    /// Hangs up the trunk calls of a conference that stays (a room nobody is left in),
+    /// removing their legs.
+    pub(in crate::sip::focus) fn hang_up_phones_of(&mut self, conference: ConferenceId) {
+        let ids: Vec<TrunkCallId> = self
+            .trunk
+            .calls
+            .iter()
+            .filter(|(_, call)| call.conference == conference)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ids {
+            self.end_trunk_call(id, 487, &mut NoEntropy);
+        }
     }
 
     /// Hangs up the trunk calls of a conference that ends (its legs go with it).

@@ -60,17 +60,30 @@ fn write_state(roster: &Roster, out: &mut String) {
     );
 }
 
+/// The entity of a roster key: a user of the node's domain, or a full URI as it is (a
+/// phone the node called through the PSTN trunk).
+fn entity(names: ConferenceNames<'_>, user: &str) -> String {
+    if ["sip:", "sips:", "tel:"]
+        .iter()
+        .any(|s| user.starts_with(s))
+    {
+        escape(user).to_string()
+    } else {
+        format!("sip:{}@{}", escape(user), escape(names.domain))
+    }
+}
+
 fn write_user(names: ConferenceNames<'_>, user: &str, p: Participant, out: &mut String) {
     let (status, media) = if p.on_hold {
         ("on-hold", "inactive")
     } else {
         ("connected", "sendrecv")
     };
-    let (name, domain) = (escape(user), escape(names.domain));
+    let (name, entity) = (escape(user), entity(names, user));
     let _ = write!(
         out,
-        "<user entity=\"sip:{name}@{domain}\" state=\"full\"><display-text>{name}</display-text>\
-         <endpoint entity=\"sip:{name}@{domain}\" state=\"full\"><status>{status}</status>\
+        "<user entity=\"{entity}\" state=\"full\"><display-text>{name}</display-text>\
+         <endpoint entity=\"{entity}\" state=\"full\"><status>{status}</status>\
          <media id=\"audio\"><type>audio</type><status>{media}</status></media>\
          <{SPEAKING_ELEMENT}>{}</{SPEAKING_ELEMENT}></endpoint></user>\r\n",
         p.speaking
@@ -80,9 +93,8 @@ fn write_user(names: ConferenceNames<'_>, user: &str, p: Participant, out: &mut 
 fn write_deleted(names: ConferenceNames<'_>, user: &str, out: &mut String) {
     let _ = write!(
         out,
-        "<user entity=\"sip:{}@{}\" state=\"deleted\"/>\r\n",
-        escape(user),
-        escape(names.domain)
+        "<user entity=\"{}\" state=\"deleted\"/>\r\n",
+        entity(names, user)
     );
 }
 
@@ -183,5 +195,32 @@ mod tests {
         let mut nothing = String::new();
         assert!(!write_partial(NAMES, 5, &after, &after, &mut nothing));
         assert!(nothing.is_empty());
+    }
+
+    #[test]
+    fn a_phone_is_listed_by_the_uri_it_was_called_at() {
+        let phone = "sip:+15550100@trunk.example;user=phone";
+        let mut out = String::new();
+        write_full(
+            NAMES,
+            1,
+            &roster(&[("alice", false, false), (phone, false, true)]),
+            &mut out,
+        );
+        let user = format!("<user entity=\"{phone}\" state=\"full\">");
+        assert!(out.contains(&user), "{out}");
+        assert!(
+            out.contains(&format!("<endpoint entity=\"{phone}\"")),
+            "{out}"
+        );
+        assert!(!out.contains("sip:sip:"), "{out}");
+
+        let before = roster(&[(phone, false, false)]);
+        let mut out = String::new();
+        assert!(write_partial(NAMES, 2, &before, &Roster::new(), &mut out));
+        assert!(
+            out.contains(&format!("<user entity=\"{phone}\" state=\"deleted\"/>")),
+            "{out}"
+        );
     }
 }
