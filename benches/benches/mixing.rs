@@ -7,8 +7,9 @@
 //! ones. One tick serves 20 ms of every leg:
 //!
 //! - ours: N packets pushed through `ConferenceMixer::push_packet` (RTP parse, level,
-//!   jitter buffer), then `ConferenceMixer::tick`: loudest-3 decoded, three mix-minus
-//!   encodes and one shared encode;
+//!   jitter buffer), then `ConferenceMixer::tick`: the selected talkers that speak are
+//!   decoded, each gets a mix-minus encode (pre-encoded silence when it speaks alone), and
+//!   one shared encode serves everyone else;
 //! - the peer: N decodes, one 32-bit sum, N mix-minus narrows and N encodes. It takes the
 //!   payloads directly, with no RTP parsing or jitter buffer, which only favours it.
 //!
@@ -200,10 +201,17 @@ impl Ours {
         }
         let after = ours.mixer.counters();
         let mix_minus = after.mix_minus_encodes - before.mix_minus_encodes;
+        let silent = after.silent_mix_minus - before.silent_mix_minus;
         match talk {
-            Talk::AllAtOnce => assert_eq!(mix_minus, 30),
-            // The speaker's own mix-minus, and a previous speaker's during the hangover.
-            Talk::Conversation => assert!((10..=20).contains(&mix_minus), "{mix_minus}"),
+            Talk::AllAtOnce => assert_eq!((mix_minus, silent), (30, 0)),
+            // The speaker alone gets silence; with a previous speaker still in its
+            // hangover, both get their mix-minus encoded.
+            Talk::Conversation => {
+                assert!(
+                    (10..=20).contains(&(mix_minus + silent)),
+                    "{mix_minus} {silent}"
+                )
+            }
         }
         assert_eq!(after.shared_encodes - before.shared_encodes, 10);
         ours
@@ -480,12 +488,13 @@ fn print_ratio_table(settings: &OpusEncoding, talk: Talk) {
         let (o, p) = (pair.a(), pair.b());
         // The ratio if both sides did nothing but their codec calls: N decodes and N
         // encodes against 3 decodes and 4 encodes (three mix-minus and one shared) when
-        // everyone talks, 3 decodes and 2 encodes (the speaker's and the shared) in turns.
-        let encodes = match talk {
-            Talk::AllAtOnce => LOUD_TALKERS as f64 + 1.0,
-            Talk::Conversation => 2.0,
+        // everyone talks, 1 decode and 1 encode (the speaker's, into the shared mix; its
+        // own mix-minus is silence) in turns.
+        let (decodes, encodes) = match talk {
+            Talk::AllAtOnce => (LOUD_TALKERS as f64, LOUD_TALKERS as f64 + 1.0),
+            Talk::Conversation => (1.0, 1.0),
         };
-        let bound = legs as f64 * (d + e) / (LOUD_TALKERS as f64 * d + encodes * e);
+        let bound = legs as f64 * (d + e) / (decodes * d + encodes * e);
         println!(
             "{:>5} {:>9.1} {:>9.1} {:>9.0} {:>9.0} {:>9.1} {:>9.1} {:>7.2} {:>10.2} {:>7.2}",
             legs,

@@ -248,11 +248,13 @@ fn a_selected_talker_that_falls_silent_hears_the_shared_mix_until_it_speaks_agai
     let before = conf.mixer.counters();
     conf.run(10);
     let after = conf.mixer.counters();
+    // The speaking talker is alone in the mix: its mix-minus is silence, not encoded.
     assert_eq!(
         after.mix_minus_encodes - before.mix_minus_encodes,
-        10,
-        "only the speaking talker's mix-minus is encoded"
+        0,
+        "no mix-minus is encoded"
     );
+    assert_eq!(after.silent_mix_minus - before.silent_mix_minus, 10);
     assert_tones("silent talker", conf.heard(2, WINDOW), 48_000, &[a], &[b]);
 
     // It speaks again: back in the mix within a few ticks, and the other talker hears it.

@@ -8,7 +8,7 @@ use super::config::{
     MixLegConfig, MixerConfig, QUIET_HANGOVER_TICKS, SILENCE_LEVEL, TICK, TICK_SAMPLES,
 };
 use super::encoder::OutputEncoder;
-use super::leg::{MixLeg, PUSH_SCRATCH};
+use super::leg::{DueLevel, MixLeg, PUSH_SCRATCH};
 use super::limiter::Limiter;
 use super::output::{Delivery, MixOutput, MixedTick, OutputIndex, OutputKind};
 use super::stats::{LegMixStats, MixerCounters};
@@ -34,11 +34,13 @@ struct SharedGroup {
 ///
 /// 1. the loudest-N selector (levels from RFC 6464 or decoded G.711 on arrival, from the
 ///    decoded frame for Opus legs without the extension) picks the talkers;
-/// 2. every leg's jitter buffer plays out; only selected talkers (and Opus legs whose
-///    level needs decoding) are decoded, concealed and resampled to 48 kHz;
+/// 2. every leg's jitter buffer plays out; only selected talkers (not those silent past
+///    their hangover whose packets say so) and Opus legs whose level needs decoding are
+///    decoded, concealed and resampled to 48 kHz;
 /// 3. their frames are summed in 32 bits; every talker in the sum gets its own
-///    mix-minus, every other leg the shared mix of its codec and packet time, each through
-///    a look-ahead limiter and encoded once.
+///    mix-minus (pre-encoded silence when it is alone in the sum), every other leg the
+///    shared mix of its codec and packet time, each through a look-ahead limiter and
+///    encoded once.
 ///
 /// The returned [`MixedTick`] says which output each leg receives (legs added with
 /// [`MixLegConfig::talk_only`] receive none); payloads stay in the mixer's buffers.
@@ -55,6 +57,8 @@ pub struct ConferenceMixer {
     shared_limiter: Limiter,
     /// The shared limiter as it was before this tick, where a new talker's stream starts.
     shared_limiter_before: Limiter,
+    /// Legs whose audio is in this tick's sum.
+    contributors: usize,
     total: Vec<i32>,
     minus: Vec<i32>,
     shared_pcm: Vec<i16>,
@@ -78,6 +82,7 @@ impl ConferenceMixer {
             shared: Vec::new(),
             shared_limiter: Limiter::new(),
             shared_limiter_before: Limiter::new(),
+            contributors: 0,
             total: vec![0; TICK_SAMPLES],
             minus: vec![0; TICK_SAMPLES],
             shared_pcm: vec![0; TICK_SAMPLES],
@@ -303,24 +308,46 @@ impl ConferenceMixer {
     /// encoded. In conversation most selected talkers are silent most of the time, so
     /// this saves most mix-minus encodes; the hangover keeps short gaps between words
     /// from moving a talker back and forth.
+    ///
+    /// Where a leg's packets carry their level (RFC 6464, or a G.711 payload's own), its
+    /// silence is judged by that level, read before the tick plays, so a talker out of the
+    /// sum is not decoded either: its packets are consumed unheard, and the tick its level
+    /// says it talks again it is decoded (from a fresh decoder) and back in the sum. A
+    /// packet that lacks the level it should carry is decoded to find out.
     fn render_legs(&mut self, now: Instant) {
         self.total.fill(0);
+        self.contributors = 0;
         for leg in &mut self.legs {
-            leg.render(leg.selected || leg.level_from_decode);
-            let level = leg.decoded_level();
-            if leg.level_from_decode {
-                if let Some(level) = level {
+            leg.begin_tick();
+            let due = leg.due_level();
+            match due {
+                DueLevel::Packet(level) => {
+                    leg.quiet_ticks = quiet_ticks_after(leg.quiet_ticks, Some(level), true);
+                }
+                DueLevel::Silent => {
+                    leg.quiet_ticks = quiet_ticks_after(leg.quiet_ticks, None, true);
+                }
+                DueLevel::Unknown => {}
+            }
+            let in_hangover = leg.quiet_ticks < QUIET_HANGOVER_TICKS;
+            let decode = leg.level_from_decode
+                || (leg.selected && (in_hangover || due == DueLevel::Unknown));
+            if leg.selected && !decode {
+                self.counters.skipped_decodes += 1;
+            }
+            leg.render(decode);
+            if due == DueLevel::Unknown {
+                let level = leg.decoded_level();
+                if let (true, Some(level)) = (leg.level_from_decode, level) {
                     self.selector.observe(leg.id, level, now);
                 }
+                leg.quiet_ticks = quiet_ticks_after(leg.quiet_ticks, level, false);
             }
-            leg.quiet_ticks = match level {
-                Some(level) if level >= SILENCE_LEVEL => leg.quiet_ticks.saturating_add(1),
-                _ => 0,
-            };
             leg.contributed = leg.contributing;
             leg.contributing =
                 leg.selected && leg.has_audio && leg.quiet_ticks < QUIET_HANGOVER_TICKS;
             if leg.contributing {
+                self.contributors += 1;
                 accumulate(&mut self.total, &leg.frame);
             }
         }
@@ -355,13 +382,28 @@ impl ConferenceMixer {
     }
 
     /// Gives each talker in the mix the mix without itself.
+    ///
+    /// A talker alone in the mix would hear digital silence: its encoder does not run, and
+    /// it receives the output's pre-encoded silent packets on its own stream, so it hears
+    /// no change of stream when another talker joins. Its limiter restarts from silence,
+    /// as it would have been after the silent tick, and the encoder restarts before it
+    /// encodes again.
     fn encode_mix_minus(&mut self) {
+        let lone = self.contributors == 1;
         for leg in &self.legs {
             let Some(Some(output)) = self.outputs.get_mut(leg.talker_output) else {
                 continue;
             };
             if !leg.contributing || !leg.config.receives_mix {
                 output.encoder.skip_tick();
+                continue;
+            }
+            if lone {
+                output.limiter.reset();
+                self.counters.silent_mix_minus += 1;
+                if !output.encoder.silent_tick() {
+                    self.counters.encode_errors += 1;
+                }
                 continue;
             }
             if !leg.contributed {
@@ -394,5 +436,18 @@ impl ConferenceMixer {
                 output: OutputIndex(output),
             });
         }
+    }
+}
+
+/// A leg's count of silent ticks after a tick at `level` (-dBov): one more when the tick
+/// was quiet, none when it was heard. A tick without audio (`None`) counts as quiet where
+/// `silent_without_audio`: then a talker that resumes with room noise after a pause in
+/// its stream stays out of the mix.
+fn quiet_ticks_after(quiet_ticks: u32, level: Option<u8>, silent_without_audio: bool) -> u32 {
+    match level {
+        Some(level) if level < SILENCE_LEVEL => 0,
+        Some(_) => quiet_ticks.saturating_add(1),
+        None if silent_without_audio => quiet_ticks.saturating_add(1),
+        None => 0,
     }
 }

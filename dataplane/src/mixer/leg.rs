@@ -41,15 +41,20 @@ pub(crate) struct MixLeg {
     pub(crate) has_audio: bool,
     /// The decoder skipped packets: reset it before decoding again.
     decoder_stale: bool,
-    /// Opus without the RFC 6464 extension: its level is only known by decoding.
+    /// Opus without the RFC 6464 extension: its level is only known by decoding. Every
+    /// other leg's packets carry their level (RFC 6464, or a G.711 payload's own).
     pub(crate) level_from_decode: bool,
+    /// The level of the last packet played, decoded or not.
+    last_level: Option<u8>,
     /// Selected by the loudest-N selector at this tick.
     pub(crate) selected: bool,
     /// Its audio is in this tick's mix (selected and heard).
     pub(crate) contributing: bool,
     /// Contributed at the previous tick.
     pub(crate) contributed: bool,
-    /// Consecutive ticks its decoded audio was quieter than [`super::config::SILENCE_LEVEL`].
+    /// Consecutive ticks it was quieter than [`super::config::SILENCE_LEVEL`]: by its
+    /// packets' levels where they carry one (a tick without audio counts as quiet), else by
+    /// its decoded audio.
     pub(crate) quiet_ticks: u32,
     /// Its mix-minus output.
     pub(crate) talker_output: usize,
@@ -87,6 +92,7 @@ impl MixLeg {
             has_audio: false,
             decoder_stale: false,
             level_from_decode: config.codec == Codec::Opus && config.audio_level_id.is_none(),
+            last_level: None,
             selected: false,
             contributing: false,
             contributed: false,
@@ -153,12 +159,35 @@ impl MixLeg {
         (PushOutcome::Dropped(cause), None)
     }
 
-    /// Plays one tick out of the jitter buffer. With `decode`, the audio is decoded,
-    /// concealed where missing and resampled into `frame` (`has_audio` says whether there
-    /// was any); without, the packets due are consumed unheard.
-    pub(crate) fn render(&mut self, decode: bool) {
+    /// Starts a tick: the jitter buffer decides whether a talkspurt plays.
+    pub(crate) fn begin_tick(&mut self) {
         self.jitter.begin_tick();
         self.has_audio = false;
+    }
+
+    /// How loud the audio this tick plays is, as its packets tell without decoding. Call
+    /// between [`Self::begin_tick`] and [`Self::render`].
+    pub(crate) fn due_level(&self) -> DueLevel {
+        if self.level_from_decode {
+            return DueLevel::Unknown;
+        }
+        let known = |level: Option<u8>| level.map_or(DueLevel::Unknown, DueLevel::Packet);
+        if self.pcm_len >= self.tick_samples || self.skipped >= self.tick_samples {
+            // The rest of a long packet already taken out of the buffer.
+            return known(self.last_level);
+        }
+        if !self.jitter.is_playing() {
+            return DueLevel::Silent;
+        }
+        // A packet missing now is concealed as a continuation of the last one.
+        known(self.jitter.upcoming_level().or(self.last_level))
+    }
+
+    /// Plays one tick out of the jitter buffer (after [`Self::begin_tick`]). With
+    /// `decode`, the audio is decoded, concealed where missing and resampled into `frame`
+    /// (`has_audio` says whether there was any); without, the packets due are consumed
+    /// unheard.
+    pub(crate) fn render(&mut self, decode: bool) {
         if !decode {
             self.skip();
             return;
@@ -176,17 +205,24 @@ impl MixLeg {
             let wanted = self.tick_samples - self.pcm_len;
             let out = &mut self.pcm[self.pcm_len..];
             let written = match self.jitter.next(clock_units(wanted)) {
-                Playout::Packet { payload, .. } => match self.decoder.decode(payload, out) {
-                    Some(n) => {
-                        self.stats.decoded += 1;
-                        self.packet_samples = n.max(1);
-                        n
+                Playout::Packet {
+                    payload,
+                    level_dbov,
+                    ..
+                } => {
+                    self.last_level = level_dbov;
+                    match self.decoder.decode(payload, out) {
+                        Some(n) => {
+                            self.stats.decoded += 1;
+                            self.packet_samples = n.max(1);
+                            n
+                        }
+                        None => {
+                            self.stats.decode_errors += 1;
+                            self.decoder.conceal(self.packet_samples, None, out).0
+                        }
                     }
-                    None => {
-                        self.stats.decode_errors += 1;
-                        self.decoder.conceal(self.packet_samples, None, out).0
-                    }
-                },
+                }
                 Playout::Lost { samples, fec } => {
                     let (n, how) = self.decoder.conceal(samples as usize, fec, out);
                     match how {
@@ -233,9 +269,15 @@ impl MixLeg {
         while self.skipped < self.tick_samples {
             let wanted = clock_units(self.tick_samples - self.skipped);
             let consumed = match self.jitter.next(wanted) {
-                Playout::Packet { samples, .. }
-                | Playout::Lost { samples, .. }
-                | Playout::Underrun { samples } => samples as usize,
+                Playout::Packet {
+                    samples,
+                    level_dbov,
+                    ..
+                } => {
+                    self.last_level = level_dbov;
+                    samples as usize
+                }
+                Playout::Lost { samples, .. } | Playout::Underrun { samples } => samples as usize,
                 Playout::Idle => {
                     self.skipped = self.tick_samples;
                     0
@@ -260,6 +302,17 @@ impl MixLeg {
             ..self.stats
         }
     }
+}
+
+/// How loud a leg's audio due this tick is, before decoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DueLevel {
+    /// Nothing plays: the stream paused or has not started.
+    Silent,
+    /// The level (-dBov) its packet carries.
+    Packet(u8),
+    /// Only decoding tells (no level in its packets).
+    Unknown,
 }
 
 /// Samples at the codec's rate are RTP timestamp units for every codec the mixer takes.

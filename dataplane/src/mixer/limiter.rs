@@ -64,6 +64,11 @@ impl Limiter {
         }
     }
 
+    /// Forgets the signal: as after a long silence.
+    pub(crate) fn reset(&mut self) {
+        *self = Limiter::new();
+    }
+
     /// Takes over another limiter's state (a stream that starts from another's history).
     pub(crate) fn copy_state_from(&mut self, other: &Limiter) {
         self.clone_from(other);

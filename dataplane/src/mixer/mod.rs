@@ -21,11 +21,17 @@
 //! as much as a talker on the way in. Negotiating the extension is what makes large mixed
 //! conferences cheap.
 //!
+//! A selected talker silent past a short hangover leaves the sum; where its packets carry
+//! their level it is not even decoded until the level of a packet about to play says it
+//! talks again, so in conversation only the current speaker is decoded.
+//!
 //! Out: the talkers in the mix are summed in 32 bits. Each of them gets the sum minus its
 //! own voice; every other leg gets the full sum, encoded once per codec and packet time
 //! and shared by index (a talker in silence or not yet buffered listens to the shared mix
-//! too). Every output passes a look-ahead limiter before it narrows to 16 bits, so four
-//! full-scale talkers neither wrap nor clip hard. A leg that moves between its mix-minus
+//! too). A talker alone in the sum would hear digital silence: it gets a silent packet
+//! encoded once when its output was made, on its own stream, and no encode. Every output
+//! passes a look-ahead limiter before it narrows to 16 bits, so four full-scale talkers
+//! neither wrap nor clip hard. A leg that moves between its mix-minus
 //! and the shared mix changes Opus encoder state, which its decoder hears as a short
 //! discontinuity, as at any talker change in an MCU.
 //!

@@ -37,6 +37,12 @@ pub struct MixerCounters {
     pub shared_encodes: u64,
     /// Encodes of a talker's own mix-minus.
     pub mix_minus_encodes: u64,
+    /// Ticks a talker alone in the mix received pre-encoded silence as its mix-minus,
+    /// without an encode.
+    pub silent_mix_minus: u64,
+    /// Ticks a selected talker was not decoded: silent past its hangover by the level its
+    /// packets carry, so out of the mix.
+    pub skipped_decodes: u64,
     /// Encoder calls that failed; the packet was not sent.
     pub encode_errors: u64,
 }

@@ -220,6 +220,8 @@ pub struct Receiver {
     pub pcm: Vec<i16>,
     /// Which output each received packet came from.
     pub kinds: Vec<OutputKind>,
+    /// The last payload received.
+    pub last_payload: Vec<u8>,
 }
 
 impl Receiver {
@@ -231,6 +233,7 @@ impl Receiver {
             decoder,
             pcm: Vec::new(),
             kinds: Vec::new(),
+            last_payload: Vec::new(),
         }
     }
 
@@ -240,6 +243,8 @@ impl Receiver {
 
     pub fn receive(&mut self, payload: &[u8], kind: OutputKind) {
         self.kinds.push(kind);
+        self.last_payload.clear();
+        self.last_payload.extend_from_slice(payload);
         match (&mut self.decoder, self.codec) {
             (Some(decoder), _) => {
                 let mut out = [0u16; 5760];

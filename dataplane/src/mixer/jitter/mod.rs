@@ -87,6 +87,8 @@ pub enum Playout<'a> {
         payload: &'a [u8],
         /// Its duration in RTP timestamp units.
         samples: u32,
+        /// Its level (-dBov, as RFC 6464 counts it), if it was known on arrival.
+        level_dbov: Option<u8>,
     },
     /// A packet was lost: conceal `samples`, from the in-band FEC of `fec` (the packet that
     /// follows the lost one) when it is given.
@@ -276,6 +278,7 @@ impl JitterBuffer {
                 return Playout::Packet {
                     payload,
                     samples: meta.samples,
+                    level_dbov: meta.level_dbov,
                 };
             }
             let later = self.highest.is_some_and(|h| h > next);
@@ -318,6 +321,16 @@ impl JitterBuffer {
     /// Whether a talkspurt is playing.
     pub fn is_playing(&self) -> bool {
         self.state == State::Playing
+    }
+
+    /// The level (-dBov) known on arrival of the packet that plays next, if a talkspurt is
+    /// playing and that packet is here: what the leg is about to say, before anything
+    /// decodes it.
+    pub fn upcoming_level(&self) -> Option<u8> {
+        let (State::Playing, Some(next)) = (self.state, self.next) else {
+            return None;
+        };
+        self.slots.meta(next).and_then(|m| m.level_dbov)
     }
 
     /// The delay the buffer aims for now.
