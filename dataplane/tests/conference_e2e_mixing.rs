@@ -18,7 +18,7 @@ use medianode_dataplane::conference::{
 };
 use medianode_dataplane::mixer::{MixerConfig, OpusEncoding, OutputKind};
 use medianode_dataplane::srtp::SrtpSuite;
-use mixer_support::{assert_tones, Receiver, Talker, Tone, LEVEL_ID, PT_OPUS};
+use mixer_support::{assert_tones, Receiver, Talker, Tone, LEVEL_ID, PT_OPUS, PT_PCMU};
 
 const WINDOW: Duration = Duration::from_millis(400);
 const KEY_BYTE: u8 = 0x42;
@@ -93,7 +93,7 @@ impl Scenario {
         if keyed {
             harness
                 .core
-                .set_mixer_key(ConferenceId(1), mixer_key())
+                .set_mixer_key(ConferenceId(1), mixer_key(), harness.now)
                 .expect("keyed");
         }
         Scenario {
@@ -127,6 +127,29 @@ impl Scenario {
                 send: end_to_end.then(|| libsrtp2(Direction::Outbound)),
                 receive: end_to_end.then(|| libsrtp2(Direction::Inbound)),
                 receiver: Receiver::new(Codec::Opus),
+                datagrams: Vec::new(),
+                ssrcs: Vec::new(),
+                unopened: 0,
+            },
+        );
+    }
+
+    /// A phone (a PSTN call): plain PCMU, receiving the mix, with an SSRC claimed under the
+    /// key for relaying its voice to end-to-end listeners.
+    fn add_phone(&mut self, leg: u32, tone: Tone) {
+        let pcmu = PayloadTypes::single(PT_PCMU, Codec::Pcmu).expect("payload types");
+        let config = LegConfig::new(local(leg), pcmu)
+            .with_remote(remote(leg))
+            .with_receive(Receive::Mix)
+            .with_mix_ssrc(mix_ssrc(leg));
+        self.harness.leg(1, leg, config);
+        self.members.insert(
+            leg,
+            Member {
+                talker: Some(Talker::new(Codec::Pcmu, tone, 0x1000 + leg)),
+                send: None,
+                receive: None,
+                receiver: Receiver::new(Codec::Pcmu),
                 datagrams: Vec::new(),
                 ssrcs: Vec::new(),
                 unopened: 0,
@@ -321,4 +344,41 @@ fn an_end_to_end_leg_mixes_only_with_the_key_and_an_ssrc_of_its_own() {
         .core
         .replace_leg(LegId(1), again, now)
         .expect("the leg keeps its own SSRC");
+}
+
+#[test]
+fn a_phone_reaches_end_to_end_listeners_relayed_under_the_conference_key() {
+    let a = Tone::new(400.0, 8000.0);
+    let phone = Tone::new(700.0, 6000.0);
+    let mut s = Scenario::new(true);
+    s.add(1, Some(a), true, Receive::Streams);
+    s.add(2, None, true, Receive::Streams);
+    s.add(3, None, true, Receive::Streams);
+    s.add(4, None, true, Receive::Mix);
+    s.add_phone(7, phone);
+    s.run(60);
+
+    // The streams listeners get talker 1 as sent, and the phone's voice re-encoded as
+    // Opus under the SSRC claimed for it: protected once, the same bytes to both.
+    for leg in [2, 3] {
+        let recent = s.recent_ssrcs(leg, 40);
+        assert_eq!(recent, BTreeSet::from([0x1001, mix_ssrc(7)]), "leg {leg}");
+        assert_eq!(s.members[&leg].unopened, 0);
+    }
+    let relayed = |leg: u32| -> Vec<&Vec<u8>> {
+        let member = &s.members[&leg];
+        member
+            .datagrams
+            .iter()
+            .zip(&member.ssrcs)
+            .filter(|(_, &ssrc)| ssrc == mix_ssrc(7))
+            .map(|(bytes, _)| bytes)
+            .collect()
+    };
+    assert!(relayed(2).len() >= 50, "{}", relayed(2).len());
+    assert_eq!(relayed(2), relayed(3), "one protect serves both");
+    assert_tones("the phone relayed", s.heard(2), 48_000, &[phone], &[a]);
+    // The end-to-end mix listener hears both; the phone hears talker 1 in its mix.
+    assert_tones("leg 4", s.heard(4), 48_000, &[a, phone], &[]);
+    assert_tones("the phone", s.heard(7), 8000, &[a], &[phone]);
 }

@@ -56,6 +56,8 @@ struct Member {
     payload_types: BTreeSet<u8>,
     /// (sequence, timestamp) of the mix packets it received, per SSRC.
     mix_headers: BTreeMap<u32, Vec<(u16, u32)>>,
+    /// Every stream that is no talker's packets (the mix, relays), decoded on its own.
+    streams: BTreeMap<u32, Receiver>,
 }
 
 struct Scenario {
@@ -115,6 +117,7 @@ impl Scenario {
                 ssrcs: Vec::new(),
                 payload_types: BTreeSet::new(),
                 mix_headers: BTreeMap::new(),
+                streams: BTreeMap::new(),
             },
         );
     }
@@ -171,6 +174,12 @@ impl Scenario {
             let ts = u32::from_be_bytes([packet[4], packet[5], packet[6], packet[7]]);
             member.mix_headers.entry(ssrc).or_default().push((seq, ts));
             member.receiver.receive(&packet[12..], OutputKind::Shared);
+            let codec = member.receiver.codec;
+            member
+                .streams
+                .entry(ssrc)
+                .or_insert_with(|| Receiver::new(codec))
+                .receive(&packet[12..], OutputKind::Shared);
         }
     }
 
@@ -264,17 +273,57 @@ fn mix_legs_hear_the_other_selected_talkers_and_streams_legs_get_forwarded_packe
     let mix_ssrcs: BTreeSet<u32> = [1, 3, 5, 6].into_iter().map(last_ssrc).collect();
     assert_eq!(mix_ssrcs.len(), 4, "one stream per mix leg");
 
-    // Streams legs: forwarded packets of the other selected talkers, no mix.
-    assert_eq!(
-        s.recent_ssrcs(2, 20),
-        BTreeSet::from([0x1001, 0x1003]),
-        "the streams talker hears talkers 1 and 3"
+    // Streams legs: the other selected talkers' packets where they decode the codec, and
+    // a relay (that talker alone, re-encoded in their codec) where they do not: the PCMU
+    // leg 2 gets talker 3's PCMU as sent and talker 1's Opus voice as PCMU; the Opus
+    // leg 7 gets talker 1's Opus as sent and talkers 2 and 3 relayed as Opus.
+    let relayed = |leg: u32| -> Vec<&Receiver> {
+        let member = &s.members[&leg];
+        let recent = s.recent_ssrcs(leg, 30);
+        member
+            .streams
+            .iter()
+            .filter(|(ssrc, _)| recent.contains(ssrc))
+            .map(|(_, receiver)| receiver)
+            .collect()
+    };
+    let two = s.recent_ssrcs(2, 20);
+    assert!(two.contains(&0x1003) && !two.contains(&0x1001), "{two:x?}");
+    assert_eq!(two.len(), 2, "{two:x?}");
+    assert_eq!(s.members[&2].payload_types, BTreeSet::from([PT_PCMU]));
+    let [one_for_two] = relayed(2)[..] else {
+        panic!("one relay to leg 2");
+    };
+    assert_tones(
+        "talker 1 relayed to leg 2",
+        one_for_two.last(WINDOW),
+        8000,
+        &[a],
+        &[b, c, d],
     );
-    assert_eq!(
-        s.recent_ssrcs(7, 30),
-        BTreeSet::from([0x1001, 0x1002, 0x1003])
+    let seven = s.recent_ssrcs(7, 30);
+    assert!(
+        seven.contains(&0x1001) && !seven.contains(&0x1002),
+        "{seven:x?}"
     );
-    assert!(s.members[&7].mix_headers.is_empty());
+    assert_eq!(seven.len(), 3, "{seven:x?}");
+    assert_eq!(s.members[&7].payload_types, BTreeSet::from([PT_OPUS]));
+    let relays_to_seven = relayed(7);
+    assert_eq!(relays_to_seven.len(), 2);
+    let heard_b = relays_to_seven
+        .iter()
+        .filter(|r| mixer_support::tone_amplitude(r.last(WINDOW), 48_000, b.hz) > 1000.0)
+        .count();
+    assert_eq!(heard_b, 1, "talker 2 relayed once");
+    for relay in relays_to_seven {
+        let pcm = relay.last(WINDOW);
+        let (present, absent) = if mixer_support::tone_amplitude(pcm, 48_000, b.hz) > 1000.0 {
+            (b, c)
+        } else {
+            (c, b)
+        };
+        assert_tones("relayed to leg 7", pcm, 48_000, &[present], &[absent, a, d]);
+    }
 
     let counters = s.harness.core.mixing_counters();
     assert_eq!(counters.conferences, 1);
@@ -371,7 +420,8 @@ fn a_recording_taps_the_full_mix_as_opus_even_without_mix_legs() {
     let a = Tone::new(400.0, 8000.0);
     let b = Tone::new(700.0, 6000.0);
     let mut s = Scenario::new(SelectionPolicy::loudest(3));
-    s.add(1, Codec::Pcmu, Some(a), Receive::Streams);
+    // One codec: no relay, so nothing mixes before the recording.
+    s.add(1, Codec::Opus, Some(a), Receive::Streams);
     s.add(2, Codec::Opus, Some(b), Receive::Streams);
     let conference = medianode_dataplane::conference::ConferenceId(1);
     assert!(

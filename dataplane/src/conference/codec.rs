@@ -85,6 +85,11 @@ impl PayloadTypes {
             .flatten()
     }
 
+    /// The lowest payload type of `codec`, if the table has one.
+    pub fn payload_type_of(&self, codec: Codec) -> Option<u8> {
+        self.iter().find(|&(_, c)| c == codec).map(|(pt, _)| pt)
+    }
+
     /// The entries, by ascending payload type.
     pub fn iter(&self) -> impl Iterator<Item = (u8, Codec)> + '_ {
         (0..=MAX_PAYLOAD_TYPE).filter_map(|pt| self.get(pt).map(|codec| (pt, codec)))

@@ -54,6 +54,7 @@ impl MediaCore {
         &mut self,
         id: ConferenceId,
         key: MixerKey,
+        now: Instant,
     ) -> Result<(), ConferenceError> {
         let slot = self.conference_slot(id)?;
         let mut keying = ConferenceKeying::new(key)?;
@@ -64,7 +65,7 @@ impl MediaCore {
             .unwrap_or_default();
         for &leg_slot in &members {
             if let Some((leg, Some(ssrc))) = self.legs.get(leg_slot).map(|l| (l.id, l.mix_ssrc)) {
-                keying.claim_mix_minus(leg, ssrc)?;
+                keying.claim_leg_ssrc(leg, ssrc)?;
             }
         }
         let Self {
@@ -90,6 +91,7 @@ impl MediaCore {
                 }
             }
         }
+        self.refresh_relays(slot, now);
         Ok(())
     }
 
@@ -153,7 +155,10 @@ impl MediaCore {
             let keying = keying.ok_or(ConferenceError::EndToEndMixUnkeyed)?;
             let ssrc = config.mix_ssrc.ok_or(ConferenceError::MixNeedsSsrc)?;
             // Claimed for good: a refusal further on leaves the SSRC with this leg id.
-            keying.claim_mix_minus(id, ssrc)?;
+            keying.claim_leg_ssrc(id, ssrc)?;
+        } else if let (Some(keying), Some(ssrc)) = (keying, config.mix_ssrc) {
+            // Another leg's SSRC under the key: what end-to-end listeners hear it under.
+            keying.claim_leg_ssrc(id, ssrc)?;
         }
         let setup = LegSetup {
             id,
@@ -195,6 +200,7 @@ impl MediaCore {
             let first_report = now + self.report_interval();
             self.timers.schedule(first_report, TimerKind::Rtcp(handle));
         }
+        self.refresh_relays(conference_slot, now);
         Ok(())
     }
 
@@ -213,6 +219,7 @@ impl MediaCore {
             }
             self.apply_selection(conference_slot, now, true);
         }
+        self.refresh_relays(conference_slot, now);
         Ok(())
     }
 

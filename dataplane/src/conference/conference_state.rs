@@ -3,6 +3,7 @@
 use super::mixer_keying::ConferenceKeying;
 use super::mixing::MixState;
 use super::recording_tap::RecordingTap;
+use super::relaying::RelayRoute;
 use super::slab::SlotHandle;
 use super::{ConferenceId, LegId, LoudestN, SelectionPolicy};
 
@@ -23,6 +24,8 @@ pub(crate) struct Conference {
     pub(crate) recording: Option<RecordingTap>,
     /// The conference key, for the mixer, if the focus handed it over.
     pub(crate) keying: Option<Box<ConferenceKeying>>,
+    /// Talkers re-encoded for listeners forwarding cannot reach.
+    pub(crate) relays: Vec<RelayRoute>,
 }
 
 /// A snapshot of one conference.
@@ -52,6 +55,7 @@ impl Conference {
             mixer: None,
             recording: None,
             keying: None,
+            relays: Vec::new(),
         }
     }
 

@@ -5,7 +5,7 @@
 
 use std::net::SocketAddr;
 
-use super::DropReason;
+use super::{Codec, DropReason};
 use crate::demux::PacketKind;
 use crate::srtp::PacketBuffer;
 
@@ -94,6 +94,8 @@ pub(crate) struct Meta {
     pub(crate) stage: Stage,
     /// The source leg is end-to-end (its bytes only go to end-to-end legs).
     pub(crate) end_to_end: bool,
+    /// An accepted RTP packet's codec, by its source leg's payload types.
+    pub(crate) codec: Option<Codec>,
 }
 
 impl Meta {
@@ -105,6 +107,7 @@ impl Meta {
             kind: PacketKind::Other,
             stage: Stage::Dropped(DropReason::Malformed),
             end_to_end: false,
+            codec: None,
         }
     }
 

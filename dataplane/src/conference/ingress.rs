@@ -18,7 +18,7 @@ use super::leg::{Leg, LegCrypto, SourceStats};
 use super::level::{extension_level, payload_level};
 use super::media_core::{MediaCore, NO_LEG};
 use super::timers::TimerKind;
-use super::{DropReason, Outbox};
+use super::{Codec, DropReason, Outbox};
 use crate::demux::{classify, PacketKind};
 use crate::receive_stats::ReceiveStats;
 use crate::rtp::{header_len, RtpPacket};
@@ -192,20 +192,24 @@ impl MediaCore {
     fn accept<B: AsRef<[u8]>>(&mut self, now: Instant, datagram: &mut InDatagram<B>) {
         let verdict = match datagram.meta.kind {
             PacketKind::Rtp => self.accept_rtp(now, datagram),
-            PacketKind::Rtcp => self.accept_rtcp(now, datagram),
+            PacketKind::Rtcp => self.accept_rtcp(now, datagram).map(|stage| (stage, None)),
             PacketKind::Other => Err(DropReason::NotRtp),
         };
         match verdict {
-            Ok(stage) => datagram.meta.stage = stage,
+            Ok((stage, codec)) => {
+                datagram.meta.stage = stage;
+                datagram.meta.codec = codec;
+            }
             Err(reason) => self.drop_datagram(&mut datagram.meta, reason),
         }
     }
 
+    /// Accepts an RTP packet: its stage and codec.
     fn accept_rtp<B: AsRef<[u8]>>(
         &mut self,
         now: Instant,
         datagram: &InDatagram<B>,
-    ) -> Result<Stage, DropReason> {
+    ) -> Result<(Stage, Option<Codec>), DropReason> {
         let slot = datagram.meta.leg_slot;
         let handle = self.legs.handle(slot).ok_or(DropReason::UnknownPort)?;
         let arrival_ns = now.saturating_duration_since(self.epoch).as_nanos() as u64;
@@ -249,9 +253,12 @@ impl MediaCore {
             .stats
             .on_packet(fields.sequence, fields.timestamp, arrival_ns);
         if codec.is_telephone_event() {
-            return Ok(Stage::Forward {
-                bypass_selection: true,
-            });
+            return Ok((
+                Stage::Forward {
+                    bypass_selection: true,
+                },
+                Some(codec),
+            ));
         }
         let level = leg
             .audio_level_ext_id
@@ -270,9 +277,12 @@ impl MediaCore {
                 self.scratch.observed.push(conference_slot);
             }
         }
-        Ok(Stage::Forward {
-            bypass_selection: false,
-        })
+        Ok((
+            Stage::Forward {
+                bypass_selection: false,
+            },
+            Some(codec),
+        ))
     }
 
     fn accept_rtcp<B: AsRef<[u8]>>(

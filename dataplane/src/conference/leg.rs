@@ -81,7 +81,8 @@ pub(crate) struct Leg {
     /// How the leg joins its conference's mixer; `None` when it cannot (end-to-end in a
     /// conference whose key the core does not hold, or no codec the mixer handles).
     pub(crate) mix: Option<MixLegConfig>,
-    /// End-to-end, receiving the mix: the SSRC of its mix-minus under the conference key.
+    /// Its SSRC under the conference key: an end-to-end leg's mix-minus, another leg's
+    /// relay to end-to-end listeners.
     pub(crate) mix_ssrc: Option<u32>,
     /// The RTP stream the mix reaches this leg in, from its first mix packet on.
     pub(crate) mix_rtp: Option<MixRtp>,
@@ -149,7 +150,7 @@ impl Leg {
             traffic: LegTraffic::default(),
             receive: config.receive,
             mix,
-            mix_ssrc: config.mix_ssrc.filter(|_| end_to_end),
+            mix_ssrc: config.mix_ssrc,
             mix_rtp: None,
         }
     }

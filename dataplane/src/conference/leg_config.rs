@@ -99,8 +99,10 @@ pub struct LegConfig {
     pub media_timeout: Option<Duration>,
     /// Forwarded streams or the mix.
     pub receive: Receive,
-    /// For an end-to-end leg receiving the mix: the SSRC, claimed under the conference key,
-    /// its mix-minus is sent under while it is a selected talker.
+    /// In a conference whose key the core holds, an SSRC the focus claimed under that key
+    /// for this leg: an end-to-end leg receiving the mix gets its mix-minus under it (while
+    /// it is a selected talker); another leg (a PSTN phone) reaches the end-to-end
+    /// listeners under it, relayed.
     pub mix_ssrc: Option<u32>,
 }
 
@@ -164,7 +166,7 @@ impl LegConfig {
         self
     }
 
-    /// For an end-to-end leg receiving the mix: its mix-minus SSRC.
+    /// With an SSRC claimed under the conference key (see [`Self::mix_ssrc`]).
     pub fn with_mix_ssrc(mut self, ssrc: u32) -> Self {
         self.mix_ssrc = Some(ssrc);
         self

@@ -10,7 +10,9 @@
 //! - sends the mix as a sender of its own: the shared mix of one codec, packet time and
 //!   payload type goes out under one of the focus's SSRCs, protected once and copied to
 //!   every end-to-end listener of it; a talker's mix-minus goes out under the SSRC the
-//!   focus claimed for that leg, protected for that leg alone.
+//!   focus claimed for that leg, protected for that leg alone;
+//! - relays a talker that is not end-to-end (a PSTN phone) to the end-to-end listeners
+//!   under the SSRC the focus claimed for that talker, protected once (`relaying`).
 //!
 //! SRTP keystreams depend on key, SSRC and packet index only, so the core must never
 //! protect two streams under one SSRC. Its own [`ConferenceKey`] registry claims every
@@ -66,10 +68,13 @@ impl fmt::Debug for MixerKey {
     }
 }
 
-/// One shared end-to-end mix stream: the packets of one mixer output with one payload
-/// type, protected once per tick and copied to each listener.
+/// One end-to-end stream of the mixer protected once per tick and copied to each
+/// listener: the shared mix, or a relayed talker, of one codec, packet size and payload
+/// type.
 #[derive(Debug)]
 pub(crate) struct SharedStream {
+    /// The relayed talker; `None` for the shared mix.
+    pub(crate) source: Option<LegId>,
     pub(crate) codec: Codec,
     pub(crate) samples_per_packet: u32,
     pub(crate) payload_type: u8,
@@ -99,8 +104,9 @@ pub(crate) struct ConferenceKeying {
     /// SSRCs for shared streams not used yet.
     spare: Vec<u32>,
     pub(crate) shared: Vec<SharedStream>,
-    /// The mix-minus SSRC of each leg that ever had one.
-    mix_minus: HashMap<u32, LegId>,
+    /// The SSRC each leg that ever had one was given: an end-to-end leg's mix-minus, or
+    /// the relay of a talker that is not end-to-end.
+    leg_ssrcs: HashMap<u32, LegId>,
     /// A talker's packet, unprotected for the mixer.
     plain: Vec<u8>,
 }
@@ -110,7 +116,7 @@ impl fmt::Debug for ConferenceKeying {
         f.debug_struct("ConferenceKeying")
             .field("spare", &self.spare.len())
             .field("shared", &self.shared)
-            .field("mix_minus", &self.mix_minus.len())
+            .field("leg_ssrcs", &self.leg_ssrcs.len())
             .finish_non_exhaustive()
     }
 }
@@ -139,14 +145,15 @@ impl ConferenceKeying {
             sender,
             spare,
             shared: Vec::new(),
-            mix_minus: HashMap::new(),
+            leg_ssrcs: HashMap::new(),
             plain: vec![0; MAX_PACKET + MAX_OVERHEAD],
         })
     }
 
-    /// Lets `leg` send its mix-minus under `ssrc`: claimed now, or already its own.
-    pub(crate) fn claim_mix_minus(&mut self, leg: LegId, ssrc: u32) -> Result<(), ConferenceError> {
-        match self.mix_minus.get(&ssrc) {
+    /// Lets the core send `leg`'s mix-minus or relay under `ssrc`: claimed now, or
+    /// already the leg's own.
+    pub(crate) fn claim_leg_ssrc(&mut self, leg: LegId, ssrc: u32) -> Result<(), ConferenceError> {
+        match self.leg_ssrcs.get(&ssrc) {
             Some(&owner) if owner == leg => return Ok(()),
             Some(_) => return Err(ConferenceError::MixSsrcTaken(ssrc)),
             None => {}
@@ -158,7 +165,7 @@ impl ConferenceKeying {
         self.sender
             .add_sender(claim)
             .map_err(|_| ConferenceError::MixSsrcTaken(ssrc))?;
-        self.mix_minus.insert(ssrc, leg);
+        self.leg_ssrcs.insert(ssrc, leg);
         Ok(())
     }
 
@@ -175,27 +182,43 @@ impl ConferenceKeying {
         Ok(self.plain.get(..plain_len).unwrap_or(&[]))
     }
 
-    /// The shared stream for `codec`, packet size and payload type, started on first use
-    /// with one of the spare SSRCs; `None` when none is left. `fresh` draws its first
-    /// sequence number and timestamp.
-    pub(crate) fn shared_stream(
+    /// The stream of `source` (the shared mix for `None`) in `codec`, packet size and
+    /// payload type, started on first use: a relayed talker's under the SSRC claimed for
+    /// it (`relay_ssrc`, once: a second format of the same talker gets `None`), the shared
+    /// mix under one of the spare SSRCs (`None` when none is left). `fresh` draws its
+    /// first sequence number and timestamp.
+    pub(crate) fn stream(
         &mut self,
-        codec: Codec,
-        samples_per_packet: u32,
-        payload_type: u8,
+        source: Option<LegId>,
+        relay_ssrc: Option<u32>,
+        format: (Codec, u32, u8),
         fresh: impl FnOnce() -> (u16, u32),
     ) -> Option<&mut SharedStream> {
+        let (codec, samples_per_packet, payload_type) = format;
         let existing = self.shared.iter().position(|s| {
-            s.codec == codec
+            s.source == source
+                && s.codec == codec
                 && s.samples_per_packet == samples_per_packet
                 && s.payload_type == payload_type
         });
         let index = match existing {
             Some(index) => index,
             None => {
-                let ssrc = self.spare.pop()?;
+                let ssrc = match (source, relay_ssrc) {
+                    (None, _) => self.spare.pop()?,
+                    (Some(leg), Some(ssrc)) => {
+                        let owned = self.leg_ssrcs.get(&ssrc) == Some(&leg);
+                        let in_use = self.shared.iter().any(|s| s.ssrc == ssrc);
+                        if !owned || in_use {
+                            return None;
+                        }
+                        ssrc
+                    }
+                    (Some(_), None) => return None,
+                };
                 let (next_seq, timestamp_base) = fresh();
                 self.shared.push(SharedStream {
+                    source,
                     codec,
                     samples_per_packet,
                     payload_type,

@@ -17,23 +17,21 @@
 //! the mix reaches them as a sender of its own under the conference key. The shared mix is
 //! then one stream per codec, packet time and payload type, protected once and copied to
 //! each of its listeners; a talker's mix-minus is its own stream under its own SSRC.
+//!
+//! The mixer also runs, with no leg taking the mix, while the conference relays a talker
+//! to listeners of another codec or protection (`relaying`). Writing and sealing what a
+//! tick encoded is `mix_send`'s.
 use std::time::{Duration, Instant};
 
-use super::counters::CoreCounters;
-use super::egress::{count_sent, protect_tail, seal_for_leg};
-use super::leg::{Leg, MixRtp};
+use super::conference_state::Conference;
+use super::leg::Leg;
 use super::media_core::{MediaCore, NO_LEG};
-use super::mixer_keying::{ConferenceKeying, SealedRun};
-use super::outbox::OutboxRefusal;
-use super::rng::Xorshift;
+use super::mix_send::{fresh_stream, TickSender};
+use super::relaying::send_relays;
 use super::slab::SlotHandle;
 use super::timers::TimerKind;
-use super::{ConferenceError, DropReason, LegId, Outbox, Receive, SelectionPolicy};
-use crate::mixer::{ConferenceMixer, MixOutput, OutputKind, TICK};
-use crate::srtp::{PacketBuffer, SrtpError, MAX_OVERHEAD};
-
-/// The RTP fixed header the mix is sent with: no CSRC, no extension.
-const RTP_HEADER: usize = 12;
+use super::{ConferenceError, LegId, Outbox, Receive, SelectionPolicy};
+use crate::mixer::{ConferenceMixer, OutputKind, TICK};
 
 /// What the core's mixers did, over all its conferences since the core started.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -51,7 +49,7 @@ pub struct MixingCounters {
     pub frames_decoded: u64,
     /// Lost packets concealed (Opus PLC or G.711 fade-out) or rebuilt from FEC.
     pub frames_concealed: u64,
-    /// Encodes: shared mixes and mix-minus outputs.
+    /// Encodes: shared mixes, mix-minus outputs and relays.
     pub frames_encoded: u64,
     /// Mix packets sent to legs.
     pub packets_sent: u64,
@@ -93,7 +91,7 @@ impl MixState {
         let mut counters = MixingCounters {
             late_ticks: mixer.late_ticks,
             skipped_ticks: mixer.skipped_ticks,
-            frames_encoded: mixer.shared_encodes + mixer.mix_minus_encodes,
+            frames_encoded: mixer.shared_encodes + mixer.mix_minus_encodes + mixer.relay_encodes,
             ..MixingCounters::default()
         };
         for leg in self.mixer.legs() {
@@ -234,17 +232,22 @@ impl MediaCore {
             return;
         };
         state.listeners = state.listeners.saturating_sub(1);
-        if state.listeners == 0 {
+        let idle = state.listeners == 0;
+        let relaying = self
+            .conferences
+            .get(conference_slot)
+            .is_some_and(|c| !c.relays.is_empty());
+        if idle && !relaying {
             self.drop_mixer(conference_slot);
         }
     }
 
-    /// Stops a conference's mixer, keeping what it counted in the totals.
+    /// Stops a conference's mixer (and its relays), keeping what it counted in the totals.
     pub(super) fn drop_mixer(&mut self, conference_slot: u32) {
-        let state = self
-            .conferences
-            .get_mut(conference_slot)
-            .and_then(|c| c.mixer.take());
+        let state = self.conferences.get_mut(conference_slot).and_then(|c| {
+            c.relays.clear();
+            c.mixer.take()
+        });
         if let Some(state) = state {
             self.mix_totals.add(&state.counters());
         }
@@ -316,11 +319,18 @@ impl MediaCore {
         let Some(conference) = conferences.get_handle_mut(handle) else {
             return;
         };
-        let recording = conference.recording;
-        let Some(state) = conference.mixer.as_deref_mut() else {
+        let Conference {
+            recording,
+            mixer: state,
+            keying,
+            relays,
+            ..
+        } = conference;
+        let recording = *recording;
+        let Some(state) = state.as_deref_mut() else {
             return;
         };
-        let mut keying = conference.keying.as_deref_mut();
+        let mut keying = keying.as_deref_mut();
         let due = state.mixer.next_tick();
         if now < due {
             return;
@@ -334,7 +344,6 @@ impl MediaCore {
         let ticks = u32::try_from(elapsed_ticks % (1 << 32)).unwrap_or(0);
         if let Some(tick) = mixer.tick(now) {
             mix_totals.ticks += 1;
-            let serial = mix_totals.ticks;
             if let Some(tap) = recording {
                 if let Some(output) = tick.output(tap.output) {
                     for payload in output.packets() {
@@ -344,6 +353,14 @@ impl MediaCore {
                     }
                 }
             }
+            let mut sender = TickSender {
+                outbox,
+                counters,
+                results: &mut scratch.srtp_results,
+                rng,
+                ticks,
+                serial: mix_totals.ticks,
+            };
             for delivery in tick.deliveries() {
                 let slot = leg_slots.get(&delivery.leg).copied().unwrap_or(NO_LEG);
                 let Some(leg) = legs.get_mut(slot) else {
@@ -355,32 +372,27 @@ impl MediaCore {
                 if leg.receive != Receive::Mix || leg.suppressed {
                     continue;
                 }
-                let Some(remote) = leg.remote else {
-                    continue;
-                };
                 let Some(payload_type) = leg.mix.map(|m| m.payload_type) else {
                     continue;
                 };
-                let mut out = MixSend {
-                    outbox,
-                    counters,
-                    results: &mut scratch.srtp_results,
-                    local_port: leg.local_port,
-                    remote,
-                    ticks,
-                };
-                let sent = if !leg.crypto.is_end_to_end() {
-                    let stream = leg_stream(&mut leg.mix_rtp, rng);
-                    let first = out.outbox.len();
-                    out.write(output, payload_type, leg.rtcp_ssrc, stream);
-                    seal_for_leg(leg, out.outbox, first, out.results, out.counters)
+                mix_totals.packets_sent += if !leg.crypto.is_end_to_end() {
+                    let mut stream = *leg.mix_rtp.get_or_insert_with(|| fresh_stream(sender.rng));
+                    let ssrc = leg.rtcp_ssrc;
+                    let sent = sender.send_to(leg, output, payload_type, ssrc, &mut stream);
+                    leg.mix_rtp = Some(stream);
+                    sent
                 } else if let Some(keying) = keying.as_deref_mut() {
-                    out.send_end_to_end(leg, keying, output, payload_type, serial, rng)
+                    if output.kind() == OutputKind::MixMinus(leg.id) {
+                        sender.send_own_under_key(leg, keying, output, payload_type)
+                    } else {
+                        sender.send_sealed_once(leg, keying, output, payload_type, None)
+                    }
                 } else {
                     0
                 };
-                mix_totals.packets_sent += sent;
             }
+            mix_totals.packets_sent +=
+                send_relays(relays, &tick, legs, leg_slots, keying, &mut sender);
         }
         timers.schedule(mixer.next_tick(), TimerKind::Mix(handle));
     }
@@ -394,174 +406,4 @@ fn skipped_ticks(now: Instant, due: Instant) -> Duration {
     }
     let missed = behind.as_nanos() / TICK.as_nanos();
     TICK.saturating_mul(u32::try_from(missed).unwrap_or(u32::MAX))
-}
-
-/// A leg's own mix stream, started on its first packet.
-fn leg_stream<'a>(rtp: &'a mut Option<MixRtp>, rng: &mut Xorshift) -> &'a mut MixRtp {
-    rtp.get_or_insert_with(|| fresh_stream(rng))
-}
-
-/// A new stream's first sequence number and timestamp, drawn at random (RFC 3550 5.1).
-fn fresh_stream(rng: &mut Xorshift) -> MixRtp {
-    MixRtp {
-        next_seq: rng.next_ssrc() as u16,
-        timestamp_base: rng.next_ssrc(),
-    }
-}
-
-/// Sending one tick's output to one mix leg.
-struct MixSend<'a> {
-    outbox: &'a mut Outbox,
-    counters: &'a mut CoreCounters,
-    results: &'a mut Vec<Result<usize, SrtpError>>,
-    local_port: u16,
-    remote: std::net::SocketAddr,
-    /// Ticks since the mixer started, the clock of every mix stream's timestamps.
-    ticks: u32,
-}
-
-impl MixSend<'_> {
-    /// Writes the output's packets of this tick as the next packets of `stream`, in clear.
-    fn write(&mut self, output: &MixOutput, payload_type: u8, ssrc: u32, stream: &mut MixRtp) {
-        let total = output.packets().count() as u32;
-        let spp = output.samples_per_packet();
-        let per_tick = output.codec().clock_rate() / 50;
-        let tick_end = stream
-            .timestamp_base
-            .wrapping_add(self.ticks.wrapping_mul(per_tick));
-        let first_seq = stream.next_seq;
-        stream.next_seq = first_seq.wrapping_add(total as u16);
-        for (i, payload) in output.packets().enumerate() {
-            let header = RtpHeader {
-                payload_type,
-                seq: first_seq.wrapping_add(i as u16),
-                timestamp: tick_end.wrapping_sub((total - i as u32).wrapping_mul(spp)),
-                ssrc,
-            };
-            if let Err(reason) =
-                write_packet(self.outbox, self.local_port, self.remote, &header, payload)
-            {
-                self.counters.drops.count(reason);
-            }
-        }
-    }
-
-    /// An end-to-end leg's share of the tick, under the conference key: its own mix-minus
-    /// stream, or the shared stream of its output and payload type, protected the first
-    /// time a listener of this tick needs it and copied for the others.
-    fn send_end_to_end(
-        &mut self,
-        leg: &mut Leg,
-        keying: &mut ConferenceKeying,
-        output: &MixOutput,
-        payload_type: u8,
-        serial: u64,
-        rng: &mut Xorshift,
-    ) -> u64 {
-        let first = self.outbox.len();
-        if output.kind() == OutputKind::MixMinus(leg.id) {
-            let Some(ssrc) = leg.mix_ssrc else {
-                return 0;
-            };
-            let stream = leg_stream(&mut leg.mix_rtp, rng);
-            self.write(output, payload_type, ssrc, stream);
-            protect_tail(
-                &mut keying.sender,
-                self.outbox,
-                first,
-                self.results,
-                self.counters,
-            );
-            return count_sent(leg, self.outbox, first, self.counters);
-        }
-        let codec = output.codec();
-        let spp = output.samples_per_packet();
-        let fresh = || {
-            let stream = fresh_stream(rng);
-            (stream.next_seq, stream.timestamp_base)
-        };
-        let Some(shared) = keying.shared_stream(codec, spp, payload_type, fresh) else {
-            // Every SSRC the focus handed over for shared streams is in use.
-            self.counters.drops.count(DropReason::SrtpProtect);
-            return 0;
-        };
-        match shared.sealed {
-            Some(run) if run.tick == serial => {
-                for index in run.first..run.first + run.count {
-                    let copied = self.outbox.push_copy(index, self.local_port, self.remote);
-                    if let Err(refusal) = copied {
-                        self.counters.drops.count(match refusal {
-                            OutboxRefusal::Full => DropReason::OutboxFull,
-                            OutboxRefusal::TooLarge => DropReason::TooLarge,
-                        });
-                    }
-                }
-            }
-            _ => {
-                let ssrc = shared.ssrc;
-                let mut stream = MixRtp {
-                    next_seq: shared.next_seq,
-                    timestamp_base: shared.timestamp_base,
-                };
-                self.write(output, payload_type, ssrc, &mut stream);
-                shared.next_seq = stream.next_seq;
-                protect_tail(
-                    &mut keying.sender,
-                    self.outbox,
-                    first,
-                    self.results,
-                    self.counters,
-                );
-                let count = self.outbox.len() - first;
-                if let Some(shared) = keying.shared_stream(codec, spp, payload_type, || (0, 0)) {
-                    shared.sealed = Some(SealedRun {
-                        tick: serial,
-                        first,
-                        count,
-                    });
-                }
-            }
-        }
-        count_sent(leg, self.outbox, first, self.counters)
-    }
-}
-
-/// The header fields of one mix packet.
-struct RtpHeader {
-    payload_type: u8,
-    seq: u16,
-    timestamp: u32,
-    ssrc: u32,
-}
-
-/// Writes one RTP packet into the outbox, leaving room for an SRTP tag.
-fn write_packet(
-    outbox: &mut Outbox,
-    local_port: u16,
-    remote: std::net::SocketAddr,
-    header: &RtpHeader,
-    payload: &[u8],
-) -> Result<(), DropReason> {
-    let len = RTP_HEADER + payload.len();
-    let first = outbox.len();
-    let slot = outbox
-        .next_slot(local_port, remote)
-        .map_err(|refusal| match refusal {
-            OutboxRefusal::Full => DropReason::OutboxFull,
-            OutboxRefusal::TooLarge => DropReason::TooLarge,
-        })?;
-    let room = slot.storage().len().saturating_sub(MAX_OVERHEAD);
-    let Some(buf) = slot.storage_mut().get_mut(..len).filter(|_| len <= room) else {
-        outbox.retain_tail(first, |_| false);
-        return Err(DropReason::TooLarge);
-    };
-    let (fixed, body) = buf.split_at_mut(RTP_HEADER);
-    fixed[0] = 0x80;
-    fixed[1] = header.payload_type & 0x7f;
-    fixed[2..4].copy_from_slice(&header.seq.to_be_bytes());
-    fixed[4..8].copy_from_slice(&header.timestamp.to_be_bytes());
-    fixed[8..12].copy_from_slice(&header.ssrc.to_be_bytes());
-    body.copy_from_slice(payload);
-    slot.set_len(len);
-    Ok(())
 }

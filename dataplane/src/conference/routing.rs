@@ -7,15 +7,23 @@
 //! that run of copies is protected under the destination's key as one batch. Plain and
 //! end-to-end destinations get the bytes as they arrived (end-to-end: ciphertext).
 //!
+//! A destination only gets RTP it can decode: a plain or hop-by-hop one gets the codec
+//! under its own payload type for it (the copy's payload type is rewritten); an end-to-end
+//! one only packets whose payload type it maps to the same codec (the header is under the
+//! sender's authentication). A talker whose packets cannot reach a listener this way
+//! reaches it through a relay of the mixer instead (see `relaying`).
+//!
 //! Selected talkers' audio also feeds the conference's mixer, if it has one (see
 //! `mixing`); legs that receive the mix get only telephone-events from here.
 
-use super::datagram::{InDatagram, Stage};
+use super::datagram::{InDatagram, Meta, Stage};
 use super::egress::seal_for_leg;
+use super::leg::Leg;
 use super::media_core::MediaCore;
 use super::outbox::OutboxRefusal;
 use super::{DropReason, Outbox, Receive};
 use crate::demux::PacketKind;
+use crate::srtp::PacketBuffer;
 use std::time::Instant;
 
 impl MediaCore {
@@ -109,13 +117,48 @@ impl MediaCore {
                 if !eligible {
                     continue;
                 }
+                let Some(rewrite) = payload_type_for(meta, datagram.bytes(), leg) else {
+                    continue;
+                };
                 match outbox.push(leg.local_port, remote, datagram.bytes()) {
-                    Ok(()) => {}
+                    Ok(()) => {
+                        if let Some(pt) = rewrite {
+                            set_payload_type(outbox, pt);
+                        }
+                    }
                     Err(OutboxRefusal::Full) => counters.drops.count(DropReason::OutboxFull),
                     Err(OutboxRefusal::TooLarge) => counters.drops.count(DropReason::TooLarge),
                 }
             }
             seal_for_leg(leg, outbox, first, &mut scratch.srtp_results, counters);
+        }
+    }
+}
+
+/// Whether `listener` can take the RTP packet `bytes`, and the payload type its copy must
+/// carry: `Some(None)` as it is, `Some(Some(pt))` rewritten to `pt`, `None` not at all.
+/// RTCP and anything without a known codec goes as it is.
+fn payload_type_for(meta: &Meta, bytes: &[u8], listener: &Leg) -> Option<Option<u8>> {
+    let (PacketKind::Rtp, Some(codec)) = (meta.kind, meta.codec) else {
+        return Some(None);
+    };
+    let sent = bytes.get(1).map(|b| b & 0x7f)?;
+    if listener.payload_types.get(sent) == Some(codec) {
+        return Some(None);
+    }
+    if listener.crypto.is_end_to_end() {
+        // The header is authenticated by the sender's key: it cannot change here.
+        return None;
+    }
+    listener.payload_types.payload_type_of(codec).map(Some)
+}
+
+/// Rewrites the payload type of the datagram last pushed (before it is protected).
+fn set_payload_type(outbox: &mut Outbox, payload_type: u8) {
+    let last = outbox.len().saturating_sub(1);
+    if let Some(copy) = outbox.tail_mut(last).first_mut() {
+        if let Some(byte) = copy.storage_mut().get_mut(1) {
+            *byte = (*byte & 0x80) | (payload_type & 0x7f);
         }
     }
 }

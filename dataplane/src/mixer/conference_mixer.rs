@@ -11,6 +11,7 @@ use super::encoder::OutputEncoder;
 use super::leg::{DueLevel, MixLeg, PUSH_SCRATCH};
 use super::limiter::Limiter;
 use super::output::{Delivery, MixOutput, MixedTick, OutputIndex, OutputKind};
+use super::relay::Relay;
 use super::stats::{LegMixStats, MixerCounters};
 use super::{MixerError, PushOutcome};
 use crate::conference::{Codec, LegId, LoudestN, SelectionChange, SelectionPolicy};
@@ -47,12 +48,13 @@ struct SharedGroup {
 /// After [`Self::add_leg`], ticks do not allocate.
 #[derive(Debug)]
 pub struct ConferenceMixer {
-    config: MixerConfig,
+    pub(super) config: MixerConfig,
     selector: LoudestN,
     /// Sorted by id.
-    legs: Vec<MixLeg>,
-    outputs: Vec<Option<MixOutput>>,
+    pub(super) legs: Vec<MixLeg>,
+    pub(super) outputs: Vec<Option<MixOutput>>,
     shared: Vec<SharedGroup>,
+    pub(super) relays: Vec<Relay>,
     /// The limiter of the shared mix, which every shared output encodes.
     shared_limiter: Limiter,
     /// The shared limiter as it was before this tick, where a new talker's stream starts.
@@ -60,14 +62,14 @@ pub struct ConferenceMixer {
     /// Legs whose audio is in this tick's sum.
     contributors: usize,
     total: Vec<i32>,
-    minus: Vec<i32>,
+    pub(super) minus: Vec<i32>,
     shared_pcm: Vec<i16>,
-    talker_pcm: Vec<i16>,
+    pub(super) talker_pcm: Vec<i16>,
     push_scratch: Vec<i16>,
     next_tick: Instant,
     deliveries: Vec<Delivery>,
     changes: Vec<SelectionChange>,
-    counters: MixerCounters,
+    pub(super) counters: MixerCounters,
 }
 
 impl ConferenceMixer {
@@ -80,6 +82,7 @@ impl ConferenceMixer {
             legs: Vec::new(),
             outputs: Vec::new(),
             shared: Vec::new(),
+            relays: Vec::new(),
             shared_limiter: Limiter::new(),
             shared_limiter_before: Limiter::new(),
             contributors: 0,
@@ -154,6 +157,16 @@ impl ConferenceMixer {
         if let Some(slot) = self.outputs.get_mut(removed.talker_output) {
             *slot = None;
         }
+        let outputs = &mut self.outputs;
+        self.relays.retain(|relay| {
+            let keep = relay.leg != leg;
+            if !keep {
+                if let Some(slot) = outputs.get_mut(relay.output) {
+                    *slot = None;
+                }
+            }
+            keep
+        });
         self.selector.remove(leg);
         Ok(())
     }
@@ -194,6 +207,7 @@ impl ConferenceMixer {
         self.render_legs(now);
         self.encode_shared();
         self.encode_mix_minus();
+        self.encode_relays();
         self.deliver();
         Some(MixedTick {
             deliveries: &self.deliveries,
@@ -234,7 +248,7 @@ impl ConferenceMixer {
         self.counters
     }
 
-    fn position(&self, leg: LegId) -> Result<usize, usize> {
+    pub(super) fn position(&self, leg: LegId) -> Result<usize, usize> {
         self.legs.binary_search_by_key(&leg, |l| l.id)
     }
 
@@ -263,7 +277,7 @@ impl ConferenceMixer {
         Ok(index)
     }
 
-    fn place_output(&mut self, output: MixOutput) -> usize {
+    pub(super) fn place_output(&mut self, output: MixOutput) -> usize {
         match self.outputs.iter().position(Option::is_none) {
             Some(free) => {
                 self.outputs[free] = Some(output);

@@ -51,6 +51,7 @@ mod leg;
 mod limiter;
 mod opus_packet;
 mod output;
+mod relay;
 mod resampler;
 mod stats;
 

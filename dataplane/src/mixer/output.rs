@@ -21,6 +21,8 @@ pub enum OutputKind {
     Shared,
     /// The mix minus one talker's own voice, for that talker.
     MixMinus(LegId),
+    /// One talker's voice alone, for listeners forwarding cannot reach (see `relay`).
+    Relay(LegId),
 }
 
 /// One encoded output stream.

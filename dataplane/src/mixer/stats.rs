@@ -43,6 +43,8 @@ pub struct MixerCounters {
     /// Ticks a selected talker was not decoded: silent past its hangover by the level its
     /// packets carry, so out of the mix.
     pub skipped_decodes: u64,
+    /// Encodes of a talker's voice alone for listeners of another codec or protection.
+    pub relay_encodes: u64,
     /// Encoder calls that failed; the packet was not sent.
     pub encode_errors: u64,
 }

@@ -306,7 +306,7 @@ impl CoreLoop {
                 key,
                 reply,
             } => {
-                let _ = reply.send(self.media.set_mixer_key(conference, *key));
+                let _ = reply.send(self.media.set_mixer_key(conference, *key, now));
             }
             CoreCommand::RemoveConference { id, reply } => {
                 let _ = reply.send(self.remove_conference(id));
@@ -476,7 +476,7 @@ impl CoreLoop {
     ) -> Result<(), ConferenceError> {
         self.media.create_conference(id, policy)?;
         if let Some(key) = mixer_key {
-            if let Err(error) = self.media.set_mixer_key(id, key) {
+            if let Err(error) = self.media.set_mixer_key(id, key, Instant::now()) {
                 let _ = self.media.remove_conference(id);
                 return Err(error);
             }
