@@ -13,16 +13,14 @@ use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
 
-use medianode_dataplane::srtp::SdesKey;
-
 use super::super::join::read_offer;
 use super::super::outgoing::Sent;
 use super::super::{Entropy, Focus, MediaOutcome, MediaWork, Pending};
-use super::{trunk_request, TrunkCallId, TrunkJob, TrunkState};
+use super::{trunk_request, TrunkCall, TrunkCallId, TrunkJob, TrunkState};
 use crate::admin::leg_request::{LegMedia, LegRequest};
 use crate::admin::HopByHopKeys;
 use crate::sip::dialog::Dialog;
-use crate::sip::pstn::{G711Law, PhoneNumber};
+use crate::sip::pstn::G711Law;
 use crate::sip::sdp::{AudioCodec, AudioOffer};
 use crate::sip::transaction::outgoing::OutgoingId;
 use crate::sip::Message;
@@ -56,12 +54,9 @@ enum AnswerBody {
     Usable(TrunkAnswer, Box<LegRequest>),
 }
 
-/// Reads the trunk's answer in `response` for a call to `number` whose node key is `tx_key`.
-fn read_answer<T: AsRef<[u8]>>(
-    response: &Message<T>,
-    tx_key: Option<&SdesKey>,
-    number: &PhoneNumber,
-) -> AnswerBody {
+/// Reads the trunk's answer in `response` for `call`.
+fn read_answer<T: AsRef<[u8]>>(response: &Message<T>, call: &TrunkCall) -> AnswerBody {
+    let (tx_key, number) = (call.tx_key.as_ref(), &call.number);
     if response.body().is_empty() {
         return AnswerBody::Missing;
     }
@@ -93,7 +88,8 @@ fn read_answer<T: AsRef<[u8]>>(
         },
         _ => (LegMedia::Plain, None),
     };
-    let Ok(request) = trunk_request(law, audio.telephone_event, media, number) else {
+    let Ok(request) = trunk_request(law, audio.telephone_event, media, number, call.mix_ssrc)
+    else {
         return AnswerBody::Unusable;
     };
     let answer = TrunkAnswer {
@@ -123,7 +119,7 @@ impl Focus {
         if !matches!(call.state, TrunkState::Calling { .. }) {
             return;
         }
-        let (answer, request) = match read_answer(&response, call.tx_key.as_ref(), &call.number) {
+        let (answer, request) = match read_answer(&response, call) {
             AnswerBody::Missing => return,
             AnswerBody::Unusable => {
                 tracing::info!(
@@ -225,7 +221,7 @@ impl Focus {
             return;
         };
         let taken_early = call.early.filter(|early| early.taken).map(|e| e.answer);
-        let change = match read_answer(&response, call.tx_key.as_ref(), &call.number) {
+        let change = match read_answer(&response, call) {
             // A 2xx confirming the early answer (or, against RFC 3261, without one).
             AnswerBody::Usable(answer, _) if Some(answer) == taken_early => None,
             AnswerBody::Missing if taken_early.is_some() => None,

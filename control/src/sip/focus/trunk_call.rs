@@ -105,6 +105,8 @@ struct TrunkCall {
     /// The node's Contact (the conference URI on the inviter's transport).
     contact: String,
     tx_key: Option<SdesKey>,
+    /// In an end-to-end conference, the SSRC the phone is relayed under.
+    mix_ssrc: Option<u32>,
     leg: Option<LegId>,
     /// The answer of a provisional response the leg took (or is taking).
     early: Option<EarlyMedia>,
@@ -127,7 +129,7 @@ impl Focus {
     /// Calls `to` (a phone number) into `conference` for the admin API; `arrival` names
     /// the node's own SIP address for Contact. Returns the call's id, or the status and
     /// reason it was refused with: 404 for an unknown conference or without a trunk, 400
-    /// when `to` is not a phone number, 488 for an end-to-end conference.
+    /// when `to` is not a phone number.
     pub fn call_number(
         &mut self,
         conference: ConferenceId,
@@ -145,13 +147,6 @@ impl Focus {
         let Some(number) = route.number_of(to) else {
             return Err((400, format!("{to:?} is not a phone number")));
         };
-        let keying = self.conferences.get(&conference).map(|c| &c.keying);
-        if matches!(keying, Some(Keying::EndToEnd(_))) {
-            return Err((
-                488,
-                "an end-to-end conference has no mix for a phone".to_owned(),
-            ));
-        }
         let invitation = Invitation::unreported(conference, number.to_string(), now);
         self.start_trunk_call(invitation, number, arrival, now, entropy)
             .map(|id| id.0)
@@ -172,19 +167,19 @@ impl Focus {
             return None;
         };
         let conference = invitation.conference;
-        let end_to_end = self
-            .conferences
-            .get(&conference)
-            .is_some_and(|c| matches!(c.keying, Keying::EndToEnd(_)));
-        if end_to_end {
-            // The mix is clear media: an end-to-end conference has none to give a phone.
-            tracing::info!(
-                conference = conference.0,
-                "no PSTN calls from end-to-end conferences"
-            );
-            self.finish_invitation(invitation, 488, entropy);
-            return None;
-        }
+        // In an end-to-end conference the phone hears the mix, and the end-to-end
+        // participants hear the phone relayed under the conference key, under an SSRC
+        // claimed for it.
+        let mix_ssrc = match self.conferences.get_mut(&conference).map(|c| &mut c.keying) {
+            Some(Keying::EndToEnd(key)) => match key.claim_mix_minus(entropy) {
+                Some(ssrc) => Some(ssrc),
+                None => {
+                    self.finish_invitation(invitation, 500, entropy);
+                    return None;
+                }
+            },
+            _ => None,
+        };
         let tx_key = match route.srtp {
             Some(suite) => match fresh_sdes_key(suite, entropy) {
                 Some(key) => Some(key),
@@ -195,7 +190,7 @@ impl Focus {
             },
             None => None,
         };
-        let Ok(leg) = trunk_leg(route.law, tx_key.as_ref(), &number) else {
+        let Ok(leg) = trunk_leg(route.law, tx_key.as_ref(), &number, mix_ssrc) else {
             self.finish_invitation(invitation, 500, entropy);
             return None;
         };
@@ -215,6 +210,7 @@ impl Focus {
                 invitation: Some(invitation),
                 contact: conference_contact(&self.conference_user(conference), arrival),
                 tx_key,
+                mix_ssrc,
                 leg: None,
                 early: None,
                 state: TrunkState::AddingLeg,
@@ -369,15 +365,17 @@ impl Focus {
     }
 }
 
-/// The gateway leg of `law` to `number`: the mix, telephone-event, `media`; the number
-/// names the leg's participant in the admin API.
+/// The gateway leg of `law` to `number`: the mix, telephone-event, `media`, and in an
+/// end-to-end conference the SSRC it is relayed under; the number names the leg's
+/// participant in the admin API.
 fn trunk_request(
     law: G711Law,
     telephone_event: Option<u8>,
     media: LegMedia,
     number: &PhoneNumber,
+    mix_ssrc: Option<u32>,
 ) -> Result<LegRequest, String> {
-    let request = LegRequest::new(
+    let mut request = LegRequest::new(
         law.encoding(),
         Some(law.payload_type()),
         telephone_event,
@@ -385,6 +383,9 @@ fn trunk_request(
     )
     .map(|request| request.with_receive(Receive::Mix))
     .map_err(|(field, problem)| format!("{field}: {problem}"))?;
+    if let Some(ssrc) = mix_ssrc {
+        request = request.with_mix_ssrc(ssrc);
+    }
     if check_participant(number.as_str()).is_err() {
         // A number a participant id cannot carry leaves the leg unnamed, not unplaced.
         return Ok(request);
@@ -401,6 +402,7 @@ fn trunk_leg(
     law: G711Law,
     tx_key: Option<&SdesKey>,
     number: &PhoneNumber,
+    mix_ssrc: Option<u32>,
 ) -> Result<LegRequest, String> {
     let media = match tx_key {
         Some(tx) => LegMedia::HopByHop(Box::new(HopByHopKeys {
@@ -411,7 +413,7 @@ fn trunk_leg(
         })),
         None => LegMedia::Plain,
     };
-    trunk_request(law, Some(TELEPHONE_EVENT_PT), media, number)
+    trunk_request(law, Some(TELEPHONE_EVENT_PT), media, number, mix_ssrc)
 }
 
 #[path = "trunk_answer.rs"]

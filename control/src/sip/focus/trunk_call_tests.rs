@@ -804,3 +804,41 @@ fn a_ringing_phone_is_not_hung_up_for_sending_no_media() {
     focus.expire_invitations(now + Duration::from_secs(60), &mut entropy);
     assert_eq!(drain(&mut focus).cancelled, [request.id]);
 }
+
+#[test]
+fn a_phone_in_an_end_to_end_conference_gets_an_ssrc_to_be_relayed_under() {
+    let now = Instant::now();
+    let mut entropy = Counter(0);
+    let mut focus = plain_trunk();
+    let key =
+        conference::EndToEndKey::generate(SrtpSuite::AesCm128HmacSha1_80, &mut entropy).unwrap();
+    focus.conferences.get_mut(&ConferenceId(7)).unwrap().keying = Keying::EndToEnd(Box::new(key));
+    let node = arrival();
+    focus
+        .call_number(ConferenceId(7), "tel:+15550100", &node, now, &mut entropy)
+        .expect("an end-to-end conference calls phones too");
+    let mut emitted = drain(&mut focus);
+    let job = emitted.jobs.remove(0);
+    let MediaWork::AddLeg { request, .. } = job.work else {
+        panic!("expected a leg, got {:?}", job.work);
+    };
+    assert_eq!(request.receive, Receive::Mix);
+    let relayed_under = request.mix_ssrc.expect("an SSRC claimed under the key");
+    let added = AddedLeg {
+        leg: LegId(3),
+        local: LEG_LOCAL.parse().unwrap(),
+    };
+    focus.on_media_done(job.id, MediaOutcome::Added(added), now, &mut entropy);
+    let (request, invite) = drain(&mut focus).sent.remove(0);
+    let ok = trunk_answer(&invite, 200, &answer_sdp(8, "PCMA", ""));
+    focus.on_outgoing_result(request.id, OutgoingResult::Response(ok), &mut entropy);
+    let job = drain(&mut focus).jobs.remove(0);
+    let MediaWork::ChangeLeg { request, .. } = job.work else {
+        panic!("expected a change in place, got {:?}", job.work);
+    };
+    assert_eq!(
+        request.mix_ssrc,
+        Some(relayed_under),
+        "the leg keeps its SSRC"
+    );
+}
