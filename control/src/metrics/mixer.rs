@@ -69,6 +69,9 @@ pub struct PublishedMixing {
     decoded: AtomicU64,
     concealed: AtomicU64,
     encoded: AtomicU64,
+    silent_mix_minus: AtomicU64,
+    skipped_decodes: AtomicU64,
+    end_to_end_rejected: AtomicU64,
     recording_dropped: AtomicU64,
 }
 
@@ -87,6 +90,12 @@ impl PublishedMixing {
             .store(counters.frames_concealed, Ordering::Relaxed);
         self.encoded
             .store(counters.frames_encoded, Ordering::Relaxed);
+        self.silent_mix_minus
+            .store(counters.silent_mix_minus, Ordering::Relaxed);
+        self.skipped_decodes
+            .store(counters.skipped_decodes, Ordering::Relaxed);
+        self.end_to_end_rejected
+            .store(counters.end_to_end_rejected, Ordering::Relaxed);
         self.recording_dropped
             .store(counters.recording_dropped, Ordering::Relaxed);
     }
@@ -107,7 +116,7 @@ type MixFamily = (
     fn(&PublishedMixing) -> &AtomicU64,
 );
 
-const MIX_FAMILIES: [MixFamily; 8] = [
+const MIX_FAMILIES: [MixFamily; 11] = [
     (
         "medianode_mixer_tick_overruns_total",
         "Mixing passes that took longer than the 20 ms tick.",
@@ -143,6 +152,25 @@ const MIX_FAMILIES: [MixFamily; 8] = [
         "Mix frames encoded (shared mixes and mix-minus outputs).",
         "counter",
         |m| &m.encoded,
+    ),
+    (
+        "medianode_mixer_silent_mix_minus_total",
+        "Mix-minus frames sent as pre-encoded silence (a talker alone in the mix), not encoded.",
+        "counter",
+        |m| &m.silent_mix_minus,
+    ),
+    (
+        "medianode_mixer_decodes_skipped_total",
+        "Ticks a selected talker in a pause was not decoded (its packets' level said silent).",
+        "counter",
+        |m| &m.skipped_decodes,
+    ),
+    (
+        "medianode_mixer_end_to_end_rejected_total",
+        "End-to-end talkers' packets the conference key refused for the mix (forged, \
+         tampered or replayed); the forwarded packets are not affected.",
+        "counter",
+        |m| &m.end_to_end_rejected,
     ),
     (
         "medianode_mixer_frames_concealed_total",
@@ -200,6 +228,9 @@ mod tests {
         let mut counters = MixingCounters::default();
         counters.conferences = 2;
         counters.frames_decoded = 150;
+        counters.silent_mix_minus = 40;
+        counters.skipped_decodes = 7;
+        counters.end_to_end_rejected = 3;
         core.publish_mixing(&times, &counters);
 
         let text = metrics.render(Instant::now());
@@ -214,6 +245,9 @@ mod tests {
             "medianode_mixer_tick_overruns_total{core=\"0\"} 1",
             "medianode_mixed_conferences{core=\"0\"} 2",
             "medianode_mixer_frames_decoded_total{core=\"0\"} 150",
+            "medianode_mixer_silent_mix_minus_total{core=\"0\"} 40",
+            "medianode_mixer_decodes_skipped_total{core=\"0\"} 7",
+            "medianode_mixer_end_to_end_rejected_total{core=\"0\"} 3",
         ] {
             assert!(text.lines().any(|l| l == line), "missing {line}: {text}");
         }

@@ -51,6 +51,11 @@ pub struct MixingCounters {
     pub frames_concealed: u64,
     /// Encodes: shared mixes, mix-minus outputs and relays.
     pub frames_encoded: u64,
+    /// Mix-minus frames sent as pre-encoded silence (a talker alone in the mix), not
+    /// encoded.
+    pub silent_mix_minus: u64,
+    /// Ticks a selected talker in a pause was not decoded (its packets' level said so).
+    pub skipped_decodes: u64,
     /// Mix packets sent to legs.
     pub packets_sent: u64,
     /// Recorded frames dropped because the I/O shell did not take them in time.
@@ -68,6 +73,8 @@ impl MixingCounters {
         self.frames_decoded += other.frames_decoded;
         self.frames_concealed += other.frames_concealed;
         self.frames_encoded += other.frames_encoded;
+        self.silent_mix_minus += other.silent_mix_minus;
+        self.skipped_decodes += other.skipped_decodes;
         self.packets_sent += other.packets_sent;
         self.recording_dropped += other.recording_dropped;
         self.end_to_end_rejected += other.end_to_end_rejected;
@@ -92,6 +99,8 @@ impl MixState {
             late_ticks: mixer.late_ticks,
             skipped_ticks: mixer.skipped_ticks,
             frames_encoded: mixer.shared_encodes + mixer.mix_minus_encodes + mixer.relay_encodes,
+            silent_mix_minus: mixer.silent_mix_minus,
+            skipped_decodes: mixer.skipped_decodes,
             ..MixingCounters::default()
         };
         for leg in self.mixer.legs() {
