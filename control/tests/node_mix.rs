@@ -120,13 +120,15 @@ fn tone_amplitude(pcm: &[i16], rate: u32, hz: f64) -> f64 {
     (power / 1.5).sqrt() * 4.0 / n as f64
 }
 
-/// Decodes the mix a listener got, in sequence order, and returns the 400 ms that arrived
-/// from `from` on.
-fn heard(leg: &Leg, from: Instant) -> Vec<i16> {
+/// Decodes the stream a listener got (of SSRC `only`, or all it got), in sequence order,
+/// and returns the 400 ms that arrived from `from` on.
+fn heard(leg: &Leg, from: Instant, only: Option<u32>) -> Vec<i16> {
     let mut packets: Vec<(Instant, u16, Vec<u8>)> = leg
         .received
         .iter()
-        .filter_map(|(at, p)| rtp_fields(p).map(|(seq, _, _)| (*at, seq, p.clone())))
+        .filter_map(|(at, p)| rtp_fields(p).map(|(seq, _, ssrc)| (*at, seq, ssrc, p.clone())))
+        .filter(|(_, _, ssrc, _)| only.is_none_or(|only| only == *ssrc))
+        .map(|(at, seq, _, p)| (at, seq, p))
         .collect();
     packets.sort_by_key(|(_, seq, _)| *seq);
     let mut decoder = leg
@@ -305,7 +307,7 @@ fn mix_listeners_hear_the_three_loudest_and_a_streams_leg_gets_their_packets() {
             .collect();
         assert_eq!(ssrcs.len(), 1, "one mix stream: {ssrcs:x?}");
         assert!(ssrcs.is_disjoint(&talker_ssrcs), "no forwarded packets");
-        let pcm = heard(listener, settled);
+        let pcm = heard(listener, settled, None);
         for (i, &(_, hz, amplitude)) in talkers.iter().enumerate() {
             let measured = tone_amplitude(&pcm, listener.rate(), hz);
             let db = 20.0 * (measured / amplitude).log10();
@@ -322,13 +324,38 @@ fn mix_listeners_hear_the_three_loudest_and_a_streams_leg_gets_their_packets() {
         }
     }
 
-    // The streams listener: the three loudest talkers' packets, as sent.
-    let forwarded: BTreeSet<u32> = legs[6]
+    // The PCMU streams listener: the two loud PCMU talkers' packets as sent, and the Opus
+    // talker relayed: its voice alone, re-encoded as PCMU under an SSRC of its own.
+    let received: BTreeSet<u32> = legs[6]
         .received
         .iter()
         .filter_map(|(_, p)| rtp_fields(p).map(|(_, _, ssrc)| ssrc))
         .collect();
-    assert_eq!(forwarded, BTreeSet::from([0x5000, 0x5001, 0x5003]));
+    let relays: Vec<u32> = received.difference(&talker_ssrcs).copied().collect();
+    assert_eq!(
+        received
+            .intersection(&talker_ssrcs)
+            .copied()
+            .collect::<Vec<_>>(),
+        [0x5000, 0x5001],
+        "{received:x?}"
+    );
+    let [relay] = relays[..] else {
+        panic!("one relay: {received:x?}");
+    };
+    let pcm = heard(&legs[6], settled, Some(relay));
+    let (_, hz, amplitude) = talkers[3];
+    let measured = tone_amplitude(&pcm, 8000, hz);
+    let db = 20.0 * (measured / amplitude).log10();
+    assert!(
+        db.abs() <= 1.0,
+        "relayed {hz} Hz at {measured:.0} ({db:+.2} dB)"
+    );
+    let other = tone_amplitude(&pcm, 8000, talkers[0].1);
+    assert!(
+        other < 100.0,
+        "only the relayed talker: 400 Hz at {other:.0}"
+    );
 
     let metrics = node.metrics();
     assert_eq!(

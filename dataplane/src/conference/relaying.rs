@@ -68,8 +68,14 @@ fn relay_format(source: &Leg, listener: &Leg) -> Option<MixLegConfig> {
     if forwarding_reaches(source, listener) {
         return None;
     }
-    if listener.crypto.is_end_to_end() && !source.crypto.is_end_to_end() {
-        // Sent under the conference key: only under an SSRC claimed for this talker.
+    if listener.crypto.is_end_to_end() {
+        // Under the conference key a talker is relayed only under the SSRC claimed for its
+        // relay. An end-to-end talker's SSRC under the key is its own mix-minus's, which
+        // a relay must not share: such a talker (forwarded to end-to-end listeners that
+        // map its payload type; the focus locks the codec) is not relayed to them.
+        if source.crypto.is_end_to_end() {
+            return None;
+        }
         source.mix_ssrc?;
     }
     Some(format)
