@@ -257,6 +257,27 @@ impl Participant {
     }
 }
 
+/// A node whose `[pstn] trunk` is a SIPp to come on loopback, with `pstn_extra` more
+/// `[pstn]` lines: its scratch directory, the node, and the trunk's (SIP, media) ports.
+fn gateway(
+    name: &str,
+    users: &[(&str, &str)],
+    media_ports: (u16, u16),
+    pstn_extra: &str,
+) -> (PathBuf, SipNode, (u16, u16)) {
+    let dir = scratch_dir(name);
+    let trunk = (free_port(), free_port());
+    let node = SipNode::start(&SipNodeSetup {
+        dir: &dir,
+        users,
+        algorithms: "[\"MD5\"]",
+        media_ports,
+        tls: None,
+        extra_sip: &format!("[pstn]\ntrunk = \"127.0.0.1:{}\"\n{pstn_extra}", trunk.0),
+    });
+    (dir, node, trunk)
+}
+
 /// SIPp as the trunk on `port` (media on `media`) for one call of `scenario_file`; with
 /// `sipp/pstn_trunk.xml` it answers the node's INVITE, plays the capture, waits `hold_ms`
 /// and hangs up.
@@ -308,17 +329,13 @@ fn legs(node: &SipNode, id: &str) -> Vec<Value> {
 #[test]
 fn a_phone_number_is_called_through_the_trunk_and_mixed_both_ways() {
     let speech = pcma_capture_audio(&fixture("g711a.pcap"));
-    let dir = scratch_dir("sip-pstn-gateway");
-    let trunk_port = free_port();
-    let trunk_media = free_port();
-    let node = SipNode::start(&SipNodeSetup {
-        dir: &dir,
-        users: &[("alice", "wonderland")],
-        algorithms: "[\"MD5\"]",
-        media_ports: MEDIA_PORTS,
-        tls: None,
-        extra_sip: &format!("[pstn]\ntrunk = \"127.0.0.1:{trunk_port}\"\ncodec = \"PCMA\"\n"),
-    });
+    let (dir, node, trunk_ports) = gateway(
+        "sip-pstn-gateway",
+        &[("alice", "wonderland")],
+        MEDIA_PORTS,
+        "codec = \"PCMA\"\n",
+    );
+    let trunk_media = trunk_ports.1;
     let logs = || node.process.log();
 
     // A conference from the admin API with two Opus participants taking the mix.
@@ -360,13 +377,7 @@ fn a_phone_number_is_called_through_the_trunk_and_mixed_both_ways() {
     }
 
     // SIPp as the trunk: answers the node's INVITE, plays the capture, hangs up.
-    let trunk = trunk(
-        &node,
-        &dir,
-        "pstn_trunk.xml",
-        (trunk_port, trunk_media),
-        7500,
-    );
+    let trunk = trunk(&node, &dir, "pstn_trunk.xml", trunk_ports, 7500);
 
     // The talkers start; alice REFERs the number once the tone-only case is recorded.
     let start = Instant::now();
@@ -456,7 +467,7 @@ fn a_phone_number_is_called_through_the_trunk_and_mixed_both_ways() {
     assert_eq!(gateway_leg["receive"], "mix", "{gateway_leg}");
     assert_eq!(
         gateway_leg["remote"],
-        format!("127.0.0.1:{trunk_media}"),
+        format!("127.0.0.1:{}", trunk_ports.1),
         "the leg took the trunk's address from its answer: {gateway_leg}"
     );
     let gateway_port: u16 = gateway_leg["local"]
@@ -542,17 +553,7 @@ fn a_phone_number_is_called_through_the_trunk_and_mixed_both_ways() {
 
 #[test]
 fn the_admin_api_calls_a_number_into_a_conference() {
-    let dir = scratch_dir("sip-pstn-admin-call");
-    let trunk_port = free_port();
-    let trunk_media = free_port();
-    let node = SipNode::start(&SipNodeSetup {
-        dir: &dir,
-        users: &[],
-        algorithms: "[\"MD5\"]",
-        media_ports: (36720, 36739),
-        tls: None,
-        extra_sip: &format!("[pstn]\ntrunk = \"127.0.0.1:{trunk_port}\"\n"),
-    });
+    let (dir, node, trunk_ports) = gateway("sip-pstn-admin-call", &[], (36720, 36739), "");
     let id = node
         .process
         .create("/v1/conferences", &json!({ "loudest_n": 3 }))["id"]
@@ -573,13 +574,7 @@ fn the_admin_api_calls_a_number_into_a_conference() {
     let missing = node.process.request("POST", &calls, "{}");
     assert_eq!(missing.status, 400);
 
-    let trunk = trunk(
-        &node,
-        &dir,
-        "pstn_trunk_hung_up.xml",
-        (trunk_port, trunk_media),
-        0,
-    );
+    let trunk = trunk(&node, &dir, "pstn_trunk_hung_up.xml", trunk_ports, 0);
     let placed = node
         .process
         .request("POST", &calls, &format!(r#"{{"to": "tel:{NUMBER}"}}"#));
@@ -595,9 +590,9 @@ fn the_admin_api_calls_a_number_into_a_conference() {
     // the trunk a BYE.
     let deadline = Instant::now() + Duration::from_secs(10);
     let answered = loop {
-        let found = legs(&node, &id)
-            .into_iter()
-            .find(|l| l["codec"] == "PCMA" && l["remote"] == format!("127.0.0.1:{trunk_media}"));
+        let found = legs(&node, &id).into_iter().find(|l| {
+            l["codec"] == "PCMA" && l["remote"] == format!("127.0.0.1:{}", trunk_ports.1)
+        });
         if let Some(leg) = found {
             break leg;
         }
@@ -650,19 +645,14 @@ fn wait_for_gateway_leg(
 
 #[test]
 fn early_media_from_the_trunk_reaches_the_conference_while_it_rings() {
-    let dir = scratch_dir("sip-pstn-early-media");
-    let trunk_port = free_port();
-    let trunk_media = free_port();
     // The node offers PCMU first; the trunk's 183 answers PCMA and plays PCMA, which only
     // a leg that took the early answer accepts.
-    let node = SipNode::start(&SipNodeSetup {
-        dir: &dir,
-        users: &[],
-        algorithms: "[\"MD5\"]",
-        media_ports: (36740, 36759),
-        tls: None,
-        extra_sip: &format!("[pstn]\ntrunk = \"127.0.0.1:{trunk_port}\"\ncodec = \"PCMU\"\n"),
-    });
+    let (dir, node, trunk_ports) = gateway(
+        "sip-pstn-early-media",
+        &[],
+        (36740, 36759),
+        "codec = \"PCMU\"\n",
+    );
     let id = node
         .process
         .create("/v1/conferences", &json!({ "loudest_n": 3 }))["id"]
@@ -687,13 +677,7 @@ fn early_media_from_the_trunk_reaches_the_conference_while_it_rings() {
     }
     let alone = Instant::now();
 
-    let trunk = trunk(
-        &node,
-        &dir,
-        "pstn_trunk_early_media.xml",
-        (trunk_port, trunk_media),
-        0,
-    );
+    let trunk = trunk(&node, &dir, "pstn_trunk_early_media.xml", trunk_ports, 0);
     let placed = node.process.request(
         "POST",
         &format!("/v1/conferences/{id}/calls"),
@@ -707,7 +691,7 @@ fn early_media_from_the_trunk_reaches_the_conference_while_it_rings() {
         &id,
         |l| {
             l["codec"] == "PCMA"
-                && l["remote"] == format!("127.0.0.1:{trunk_media}")
+                && l["remote"] == format!("127.0.0.1:{}", trunk_ports.1)
                 && l["packets_received"].as_u64().unwrap_or(0) > 0
         },
         || tick(&mut listener),
@@ -753,30 +737,14 @@ fn early_media_from_the_trunk_reaches_the_conference_while_it_rings() {
 
 #[test]
 fn a_trunk_that_fails_after_early_media_leaves_no_leg() {
-    let dir = scratch_dir("sip-pstn-early-busy");
-    let trunk_port = free_port();
-    let trunk_media = free_port();
-    let node = SipNode::start(&SipNodeSetup {
-        dir: &dir,
-        users: &[],
-        algorithms: "[\"MD5\"]",
-        media_ports: (36760, 36779),
-        tls: None,
-        extra_sip: &format!("[pstn]\ntrunk = \"127.0.0.1:{trunk_port}\"\n"),
-    });
+    let (dir, node, trunk_ports) = gateway("sip-pstn-early-busy", &[], (36760, 36779), "");
     let id = node
         .process
         .create("/v1/conferences", &json!({ "loudest_n": 3 }))["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let trunk = trunk(
-        &node,
-        &dir,
-        "pstn_trunk_early_busy.xml",
-        (trunk_port, trunk_media),
-        2000,
-    );
+    let trunk = trunk(&node, &dir, "pstn_trunk_early_busy.xml", trunk_ports, 2000);
     let placed = node.process.request(
         "POST",
         &format!("/v1/conferences/{id}/calls"),
@@ -787,7 +755,7 @@ fn a_trunk_that_fails_after_early_media_leaves_no_leg() {
         &node,
         &id,
         |l| {
-            l["remote"] == format!("127.0.0.1:{trunk_media}")
+            l["remote"] == format!("127.0.0.1:{}", trunk_ports.1)
                 && l["packets_received"].as_u64().unwrap_or(0) > 0
         },
         || std::thread::sleep(Duration::from_millis(20)),
@@ -809,17 +777,12 @@ fn a_trunk_that_fails_after_early_media_leaves_no_leg() {
 
 #[test]
 fn the_last_sip_participant_leaving_hangs_up_the_phone_and_ends_the_conference() {
-    let dir = scratch_dir("sip-pstn-member");
-    let trunk_port = free_port();
-    let trunk_media = free_port();
-    let node = SipNode::start(&SipNodeSetup {
-        dir: &dir,
-        users: &[("alice", "wonderland")],
-        algorithms: "[\"MD5\"]",
-        media_ports: (36780, 36799),
-        tls: None,
-        extra_sip: &format!("[pstn]\ntrunk = \"127.0.0.1:{trunk_port}\"\n"),
-    });
+    let (dir, node, trunk_ports) = gateway(
+        "sip-pstn-member",
+        &[("alice", "wonderland")],
+        (36780, 36799),
+        "",
+    );
     let logs = || node.process.log();
 
     // Alice makes a conference through the factory and joins it.
@@ -846,13 +809,7 @@ fn the_last_sip_participant_leaving_hangs_up_the_phone_and_ends_the_conference()
     assert_eq!(ok.status(), 200, "{ok:?}\n{}", logs());
 
     // The phone: early media, answered 500 ms later; then it waits for the node's BYE.
-    let trunk = trunk(
-        &node,
-        &dir,
-        "pstn_trunk_member.xml",
-        (trunk_port, trunk_media),
-        0,
-    );
+    let trunk = trunk(&node, &dir, "pstn_trunk_member.xml", trunk_ports, 0);
     let placed = node.process.request(
         "POST",
         &format!("/v1/conferences/{id}/calls"),
@@ -863,7 +820,7 @@ fn the_last_sip_participant_leaving_hangs_up_the_phone_and_ends_the_conference()
     let phone = wait_for_gateway_leg(
         &node,
         &id,
-        |l| l["remote"] == format!("127.0.0.1:{trunk_media}"),
+        |l| l["remote"] == format!("127.0.0.1:{}", trunk_ports.1),
         || std::thread::sleep(Duration::from_millis(20)),
     );
     assert_eq!(phone["participant"], NUMBER, "{phone}");
@@ -962,18 +919,12 @@ fn auth_failures(node: &SipNode) -> f64 {
 #[test]
 fn an_srtp_trunk_baresip_exchanges_the_mix_both_ways() {
     const TRUNK_TONE: f64 = 440.0;
-    let dir = scratch_dir("sip-pstn-srtp-baresip");
-    let trunk_port = free_port();
-    let node = SipNode::start(&SipNodeSetup {
-        dir: &dir,
-        users: &[],
-        algorithms: "[\"MD5\"]",
-        media_ports: (36800, 36819),
-        tls: None,
-        extra_sip: &format!(
-            "[pstn]\ntrunk = \"127.0.0.1:{trunk_port}\"\nsrtp = \"AES_CM_128_HMAC_SHA1_80\"\n"
-        ),
-    });
+    let (dir, node, (trunk_port, _)) = gateway(
+        "sip-pstn-srtp-baresip",
+        &[],
+        (36800, 36819),
+        "srtp = \"AES_CM_128_HMAC_SHA1_80\"\n",
+    );
 
     // baresip as the trunk: answers at once, sends a 440 Hz tone at half scale.
     let tone = dir.join("tone.wav");

@@ -145,16 +145,20 @@ impl Focus {
         self.hang_up_trunk_calls(conference);
     }
 
-    /// Hangs up the trunk calls of a conference that stays (a room nobody is left in),
-    /// removing their legs.
-    pub(in crate::sip::focus) fn hang_up_phones_of(&mut self, conference: ConferenceId) {
-        let ids: Vec<TrunkCallId> = self
-            .trunk
+    /// The trunk calls of `conference`.
+    fn trunk_calls_of(&self, conference: ConferenceId) -> Vec<TrunkCallId> {
+        self.trunk
             .calls
             .iter()
             .filter(|(_, call)| call.conference == conference)
             .map(|(id, _)| *id)
-            .collect();
+            .collect()
+    }
+
+    /// Hangs up the trunk calls of a conference that stays (a room nobody is left in),
+    /// removing their legs.
+    pub(in crate::sip::focus) fn hang_up_phones_of(&mut self, conference: ConferenceId) {
+        let ids = self.trunk_calls_of(conference);
         for id in ids {
             self.end_trunk_call(id, 487, &mut NoEntropy);
         }
@@ -162,13 +166,7 @@ impl Focus {
 
     /// Hangs up the trunk calls of a conference that ends (its legs go with it).
     pub(in crate::sip::focus) fn hang_up_trunk_calls(&mut self, conference: ConferenceId) {
-        let ids: Vec<TrunkCallId> = self
-            .trunk
-            .calls
-            .iter()
-            .filter(|(_, call)| call.conference == conference)
-            .map(|(id, _)| *id)
-            .collect();
+        let ids = self.trunk_calls_of(conference);
         for id in ids {
             if let Some(call) = self.trunk.calls.get_mut(&id) {
                 call.leg = None;
