@@ -117,12 +117,12 @@ impl MediaCore {
                 if !eligible {
                     continue;
                 }
-                let Some(rewrite) = payload_type_for(meta, datagram.bytes(), leg) else {
+                let Some(copy) = copy_for(meta, datagram.bytes(), leg) else {
                     continue;
                 };
                 match outbox.push(leg.local_port, remote, datagram.bytes()) {
                     Ok(()) => {
-                        if let Some(pt) = rewrite {
+                        if let ListenerCopy::WithPayloadType(pt) = copy {
                             set_payload_type(outbox, pt);
                         }
                     }
@@ -135,22 +135,33 @@ impl MediaCore {
     }
 }
 
-/// Whether `listener` can take the RTP packet `bytes`, and the payload type its copy must
-/// carry: `Some(None)` as it is, `Some(Some(pt))` rewritten to `pt`, `None` not at all.
-/// RTCP and anything without a known codec goes as it is.
-fn payload_type_for(meta: &Meta, bytes: &[u8], listener: &Leg) -> Option<Option<u8>> {
+/// How a listener's copy of a packet is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ListenerCopy {
+    /// The bytes as they arrived.
+    AsIs,
+    /// With the listener's payload type for the packet's codec.
+    WithPayloadType(u8),
+}
+
+/// How `listener` takes the RTP packet `bytes`; `None` when it cannot decode it. RTCP and
+/// anything without a known codec goes as it is.
+fn copy_for(meta: &Meta, bytes: &[u8], listener: &Leg) -> Option<ListenerCopy> {
     let (PacketKind::Rtp, Some(codec)) = (meta.kind, meta.codec) else {
-        return Some(None);
+        return Some(ListenerCopy::AsIs);
     };
     let sent = bytes.get(1).map(|b| b & 0x7f)?;
     if listener.payload_types.get(sent) == Some(codec) {
-        return Some(None);
+        return Some(ListenerCopy::AsIs);
     }
     if listener.crypto.is_end_to_end() {
         // The header is authenticated by the sender's key: it cannot change here.
         return None;
     }
-    listener.payload_types.payload_type_of(codec).map(Some)
+    listener
+        .payload_types
+        .payload_type_of(codec)
+        .map(ListenerCopy::WithPayloadType)
 }
 
 /// Rewrites the payload type of the datagram last pushed (before it is protected).
