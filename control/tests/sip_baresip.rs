@@ -15,9 +15,8 @@ mod sip_support;
 mod support;
 
 use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -46,36 +45,6 @@ fn loud_frames(samples: &[i16], floor: f64) -> Vec<&[i16]> {
     samples.chunks(160).filter(|f| rms(f) > floor).collect()
 }
 
-/// The 16-bit mono samples of a WAV file (the `data` chunk).
-fn wav_samples(path: &Path) -> Vec<i16> {
-    let mut bytes = Vec::new();
-    File::open(path).unwrap().read_to_end(&mut bytes).unwrap();
-    assert!(
-        bytes.len() >= 12 && &bytes[..4] == b"RIFF",
-        "{path:?} is not WAV"
-    );
-    let mut at = 12;
-    while at + 8 <= bytes.len() {
-        let id = &bytes[at..at + 4];
-        let len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
-        let body = &bytes[at + 8..(at + 8 + len).min(bytes.len())];
-        if id == b"fmt " {
-            let channels = u16::from_le_bytes([body[2], body[3]]);
-            let rate = u32::from_le_bytes(body[4..8].try_into().unwrap());
-            let bits = u16::from_le_bytes([body[14], body[15]]);
-            assert_eq!((channels, rate, bits), (1, 8000, 16), "{path:?}");
-        }
-        if id == b"data" {
-            return body
-                .chunks_exact(2)
-                .map(|s| i16::from_le_bytes([s[0], s[1]]))
-                .collect();
-        }
-        at += 8 + len + (len & 1);
-    }
-    panic!("{path:?} has no data chunk");
-}
-
 fn wait_for<T>(what: &str, log: impl Fn() -> String, mut probe: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
@@ -98,42 +67,6 @@ fn conference_detail(node: &SipNode, id: &str) -> Option<Value> {
     (answer.status == 200).then(|| answer.json())
 }
 
-fn write_baresip_home(home: &Path, sip_port: u16, node: &SipNode, tone: &Path, records: &Path) {
-    std::fs::create_dir_all(home).unwrap();
-    std::fs::create_dir_all(records).unwrap();
-    let config = format!(
-        "poll_method epoll\n\
-         sip_listen 127.0.0.1:{sip_port}\n\
-         net_interface 127.0.0.1\n\
-         call_local_timeout 20\n\
-         call_max_calls 1\n\
-         audio_player aubridge,sink\n\
-         audio_source aufile,{tone}\n\
-         audio_alert aubridge,alert\n\
-         audio_level no\n\
-         rtcp_mux no\n\
-         jitter_buffer_delay 1-10\n\
-         module_path /usr/lib/baresip/modules\n\
-         module g711.so\n\
-         module aufile.so\n\
-         module aubridge.so\n\
-         module sndfile.so\n\
-         module srtp.so\n\
-         module_tmp account.so\n\
-         module_app menu.so\n\
-         snd_path {records}\n",
-        tone = tone.display(),
-        records = records.display(),
-    );
-    std::fs::write(home.join("config"), config).unwrap();
-    let account = format!(
-        "<sip:bob@{node};transport=udp>;auth_pass=builder;mediaenc=srtp-mand;regint=0;\
-         audio_codecs=PCMA\n",
-        node = node.sip
-    );
-    std::fs::write(home.join("accounts"), account).unwrap();
-}
-
 #[test]
 fn baresip_joins_through_the_factory_with_srtp_and_exchanges_audio_with_sipp() {
     let expected = pcma_capture_audio(&fixture("g711a.pcap"));
@@ -150,13 +83,7 @@ fn baresip_joins_through_the_factory_with_srtp_and_exchanges_audio_with_sipp() {
 
     // A 12 s 440 Hz tone at half scale for baresip to send.
     let tone = dir.join("tone.wav");
-    let sox = Command::new("sox")
-        .args(["-n", "-r", "8000", "-c", "1", "-b", "16"])
-        .arg(&tone)
-        .args(["synth", "12", "sine", "440", "vol", "0.5"])
-        .output()
-        .expect("sox must be installed");
-    assert!(sox.status.success(), "{sox:?}");
+    tone_wav(&tone, 440, 12);
 
     // Everything the node sends from its media ports, as seen on loopback.
     let capture_file = dir.join("capture.txt");
@@ -187,21 +114,17 @@ fn baresip_joins_through_the_factory_with_srtp_and_exchanges_audio_with_sipp() {
     // baresip dials the factory and follows the 302 into the new conference.
     let home = dir.join("baresip");
     let records = dir.join("records");
-    write_baresip_home(&home, free_port(), &node, &tone, &records);
-    let baresip_log = dir.join("baresip.log");
-    let log_file = File::create(&baresip_log).unwrap();
-    let mut baresip = Running::start(
-        "baresip",
-        Command::new("baresip")
-            .arg("-f")
-            .arg(&home)
-            .arg("-e")
-            .arg(format!("/dial sip:conference@{}", node.sip))
-            .args(["-t", "40"])
-            .stdin(Stdio::null())
-            .stdout(log_file.try_clone().unwrap())
-            .stderr(log_file),
+    let account = format!(
+        "<sip:bob@{};transport=udp>;auth_pass=builder;mediaenc=srtp-mand;regint=0;\
+         audio_codecs=PCMA",
+        node.sip
     );
+    let extra = "call_local_timeout 20\n";
+    write_baresip_home(&home, free_port(), &tone, &records, &account, extra);
+    let baresip_log = dir.join("baresip.log");
+    let dial = format!("/dial sip:conference@{}", node.sip);
+    let args = ["-e".to_owned(), dial, "-t".to_owned(), "40".to_owned()];
+    let mut baresip = start_baresip(&home, &baresip_log, &args);
     let logs = || {
         format!(
             "baresip: {}\nnode: {}",
@@ -297,10 +220,7 @@ fn baresip_joins_through_the_factory_with_srtp_and_exchanges_audio_with_sipp() {
 
     // baresip heard the capture: its decoded recording carries the capture's speech, at
     // the capture's loudness (the node forwards G.711 unchanged).
-    let decoded = std::fs::read_dir(&records)
-        .unwrap()
-        .filter_map(|e| Some(e.ok()?.path()))
-        .find(|p| p.to_string_lossy().ends_with("-dec.wav"))
+    let decoded = decoded_recording(&records)
         .unwrap_or_else(|| panic!("baresip recorded nothing\n{}", logs()));
     let heard = wav_samples(&decoded);
     let floor = 200.0;

@@ -851,62 +851,6 @@ fn the_last_sip_participant_leaving_hangs_up_the_phone_and_ends_the_conference()
     assert!(exit.success(), "{log}");
 }
 
-/// baresip's home for playing an SRTP trunk on `sip_port`: one account for `number`
-/// answering at once with SDES SRTP mandatory and PCMA, sending `tone` and recording what
-/// it hears into `records`.
-fn write_trunk_home(home: &Path, sip_port: u16, number: &str, tone: &Path, records: &Path) {
-    std::fs::create_dir_all(home).unwrap();
-    std::fs::create_dir_all(records).unwrap();
-    let config = format!(
-        "poll_method epoll\n\
-         sip_listen 127.0.0.1:{sip_port}\n\
-         net_interface 127.0.0.1\n\
-         call_max_calls 1\n\
-         audio_player aubridge,sink\n\
-         audio_source aufile,{tone}\n\
-         audio_alert aubridge,alert\n\
-         audio_level no\n\
-         rtcp_mux no\n\
-         jitter_buffer_delay 1-10\n\
-         module_path /usr/lib/baresip/modules\n\
-         module g711.so\n\
-         module aufile.so\n\
-         module aubridge.so\n\
-         module sndfile.so\n\
-         module srtp.so\n\
-         module_tmp account.so\n\
-         module_app menu.so\n\
-         snd_path {records}\n",
-        tone = tone.display(),
-        records = records.display(),
-    );
-    std::fs::write(home.join("config"), config).unwrap();
-    let account = format!(
-        "<sip:{number}@127.0.0.1:{sip_port};transport=udp>;regint=0;answermode=auto;\
-         mediaenc=srtp-mand;audio_codecs=PCMA\n"
-    );
-    std::fs::write(home.join("accounts"), account).unwrap();
-}
-
-/// The 8 kHz mono samples of a WAV file, converted to raw by sox.
-fn wav_as_raw(wav: &Path) -> Vec<i16> {
-    let raw = wav.with_extension("raw");
-    let sox = Command::new("sox")
-        .arg(wav)
-        .args([
-            "-t", "raw", "-e", "signed", "-b", "16", "-c", "1", "-r", "8000",
-        ])
-        .arg(&raw)
-        .output()
-        .expect("sox must be installed");
-    assert!(sox.status.success(), "{sox:?}");
-    std::fs::read(&raw)
-        .unwrap()
-        .chunks_exact(2)
-        .map(|s| i16::from_le_bytes([s[0], s[1]]))
-        .collect()
-}
-
 /// The node's SRTP authentication failures so far.
 fn auth_failures(node: &SipNode) -> f64 {
     metric_sum(
@@ -928,28 +872,16 @@ fn an_srtp_trunk_baresip_exchanges_the_mix_both_ways() {
 
     // baresip as the trunk: answers at once, sends a 440 Hz tone at half scale.
     let tone = dir.join("tone.wav");
-    let sox = Command::new("sox")
-        .args(["-n", "-r", "8000", "-c", "1", "-b", "16"])
-        .arg(&tone)
-        .args(["synth", "20", "sine", "440", "vol", "0.5"])
-        .output()
-        .expect("sox must be installed");
-    assert!(sox.status.success(), "{sox:?}");
+    tone_wav(&tone, 440, 20);
     let home = dir.join("baresip");
     let records = dir.join("records");
-    write_trunk_home(&home, trunk_port, NUMBER, &tone, &records);
-    let baresip_log = dir.join("baresip.log");
-    let log_file = File::create(&baresip_log).unwrap();
-    let mut baresip = Running::start(
-        "baresip",
-        Command::new("baresip")
-            .arg("-f")
-            .arg(&home)
-            .args(["-t", "40"])
-            .stdin(std::process::Stdio::null())
-            .stdout(log_file.try_clone().unwrap())
-            .stderr(log_file),
+    let account = format!(
+        "<sip:{NUMBER}@127.0.0.1:{trunk_port};transport=udp>;regint=0;answermode=auto;\
+         mediaenc=srtp-mand;audio_codecs=PCMA"
     );
+    write_baresip_home(&home, trunk_port, &tone, &records, &account, "");
+    let baresip_log = dir.join("baresip.log");
+    let mut baresip = start_baresip(&home, &baresip_log, &["-t".to_owned(), "40".to_owned()]);
     let logs = || {
         format!(
             "baresip: {}\nnode: {}",
@@ -1057,12 +989,9 @@ fn an_srtp_trunk_baresip_exchanges_the_mix_both_ways() {
         std::thread::sleep(Duration::from_millis(50));
     }
     baresip.stop("INT");
-    let decoded = std::fs::read_dir(&records)
-        .unwrap()
-        .filter_map(|e| Some(e.ok()?.path()))
-        .find(|p| p.to_string_lossy().ends_with("-dec.wav"))
+    let decoded = decoded_recording(&records)
         .unwrap_or_else(|| panic!("baresip recorded nothing\n{}", logs()));
-    let recorded: Vec<f64> = wav_as_raw(&decoded).into_iter().map(f64::from).collect();
+    let recorded: Vec<f64> = wav_samples(&decoded).into_iter().map(f64::from).collect();
     assert!(
         recorded.len() >= 8000 * 3,
         "{} samples recorded",

@@ -17,7 +17,10 @@ use sha2::{Digest, Sha256};
 
 use crate::support::{free_port, random_bytes, write_config, NodeProcess};
 
+mod baresip;
 mod peers;
+#[allow(unused_imports)]
+pub use baresip::*;
 #[allow(unused_imports)]
 pub use peers::*;
 
