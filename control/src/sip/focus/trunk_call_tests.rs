@@ -49,6 +49,25 @@ fn plain_trunk() -> Focus {
     focus_with(&format!("[pstn]\ntrunk = \"{TRUNK}\"\n"))
 }
 
+fn srtp_trunk() -> Focus {
+    focus_with(&format!(
+        "[pstn]\ntrunk = \"{TRUNK}\"\nsrtp = \"AES_CM_128_HMAC_SHA1_80\"\n"
+    ))
+}
+
+/// Bob's REFER naming +15550100 (what follows is the test's to check).
+fn refer_number(focus: &mut Focus, entropy: &mut Counter, now: Instant) {
+    focus.on_refer(
+        tx(1),
+        refer("tel:+15550100"),
+        arrival(),
+        "bob",
+        &[],
+        now,
+        entropy,
+    );
+}
+
 #[derive(Default)]
 struct Emitted {
     responses: Vec<(ServerTxId, Message<Vec<u8>>)>,
@@ -316,18 +335,8 @@ fn an_unanswered_call_is_cancelled_at_the_answer_timeout_with_408() {
 fn an_srtp_trunk_gets_a_key_and_must_answer_with_one() {
     let now = Instant::now();
     let mut entropy = Counter(0);
-    let mut focus = focus_with(&format!(
-        "[pstn]\ntrunk = \"{TRUNK}\"\nsrtp = \"AES_CM_128_HMAC_SHA1_80\"\n"
-    ));
-    focus.on_refer(
-        tx(1),
-        refer("tel:+15550100"),
-        arrival(),
-        "bob",
-        &[],
-        now,
-        &mut entropy,
-    );
+    let mut focus = srtp_trunk();
+    refer_number(&mut focus, &mut entropy, now);
     let mut emitted = drain(&mut focus);
     let job = emitted.jobs.remove(0);
     let MediaWork::AddLeg { request, .. } = &job.work else {
@@ -379,15 +388,7 @@ fn the_end_of_the_conference_hangs_up_and_without_a_trunk_numbers_are_unknown() 
     assert_eq!(focus.trunk_call_count(), 0);
 
     let mut focus = focus_with("");
-    focus.on_refer(
-        tx(1),
-        refer("tel:+15550100"),
-        arrival(),
-        "bob",
-        &[],
-        now,
-        &mut entropy,
-    );
+    refer_number(&mut focus, &mut entropy, now);
     let emitted = drain(&mut focus);
     assert!(emitted.jobs.is_empty());
     assert_eq!(sipfrag(&emitted.sent[1].1), "SIP/2.0 404 Not Found");
@@ -667,18 +668,8 @@ fn a_failure_after_early_media_leaves_no_leg_and_cancels_while_ringing() {
 fn an_srtp_trunk_s_early_answer_brings_its_key() {
     let now = Instant::now();
     let mut entropy = Counter(0);
-    let mut focus = focus_with(&format!(
-        "[pstn]\ntrunk = \"{TRUNK}\"\nsrtp = \"AES_CM_128_HMAC_SHA1_80\"\n"
-    ));
-    focus.on_refer(
-        tx(1),
-        refer("tel:+15550100"),
-        arrival(),
-        "bob",
-        &[],
-        now,
-        &mut entropy,
-    );
+    let mut focus = srtp_trunk();
+    refer_number(&mut focus, &mut entropy, now);
     let job = drain(&mut focus).jobs.remove(0);
     leg_done(&mut focus, &mut entropy, job.id, now);
     let (request, invite) = drain(&mut focus).sent.remove(0);
