@@ -448,3 +448,41 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_copy_carries_the_listeners_payload_type_and_undecodable_rtp_is_not_sent() {
+    use medianode_dataplane::conference::{Codec, PayloadTypes};
+    let mut h = Harness::with_defaults();
+    h.conference(1, SelectionPolicy::all());
+    let opus_at = |pt: u8| PayloadTypes::single(pt, Codec::Opus).expect("payload types");
+    // The talker sends Opus as 111; one listener maps Opus to 96, one only knows PCMU.
+    let legs = [
+        (0, payload_types()),
+        (1, opus_at(96)),
+        (
+            2,
+            PayloadTypes::single(0, Codec::Pcmu).expect("payload types"),
+        ),
+    ];
+    for (l, types) in legs {
+        let config = LegConfig::new(local(1, l), types).with_remote(addr(remote(1, l)));
+        h.leg(1, leg_id(1, l), config);
+    }
+    let mut talker = Endpoint::plain(remote(1, 0), ssrc(1, 0));
+    let packet = talker.next(None, &[0xAB; 40]);
+    let sent = h.batch(vec![(local(1, 0), addr(remote(1, 0)), packet.clone())]);
+    let to_96: Vec<&Sent> = sent
+        .iter()
+        .filter(|s| s.destination == addr(remote(1, 1)))
+        .collect();
+    let [copy] = to_96[..] else {
+        panic!("one copy to the Opus/96 listener: {sent:?}");
+    };
+    assert_eq!(copy.bytes[1] & 0x7f, 96, "rewritten to the listener's type");
+    assert_eq!(copy.bytes[1] & 0x80, packet[1] & 0x80, "marker kept");
+    assert_eq!(copy.bytes[2..], packet[2..], "the rest as sent");
+    assert!(
+        sent.iter().all(|s| s.destination != addr(remote(1, 2))),
+        "the PCMU-only listener gets no Opus packet (a relay is its way): {sent:?}"
+    );
+}

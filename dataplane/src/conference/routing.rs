@@ -158,9 +158,13 @@ fn copy_for(meta: &Meta, bytes: &[u8], listener: &Leg) -> Option<ListenerCopy> {
         // The header is authenticated by the sender's key: it cannot change here.
         return None;
     }
-    listener
-        .payload_types
-        .payload_type_of(codec)
+    // The leg's audio codec is the usual case, and its payload type is at hand; any
+    // other codec is looked up in its table.
+    let own = listener
+        .mix
+        .filter(|mix| mix.codec == codec)
+        .map(|mix| mix.payload_type);
+    own.or_else(|| listener.payload_types.payload_type_of(codec))
         .map(ListenerCopy::WithPayloadType)
 }
 
