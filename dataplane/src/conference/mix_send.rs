@@ -113,11 +113,7 @@ impl TickSender<'_> {
         let source = relayed.map(|r| r.source);
         let relay_ssrc = relayed.and_then(|r| r.ssrc);
         let rng = &mut *self.rng;
-        let fresh = || {
-            let stream = fresh_stream(rng);
-            (stream.next_seq, stream.timestamp_base)
-        };
-        let Some(shared) = keying.stream(source, relay_ssrc, format, fresh) else {
+        let Some(shared) = keying.stream(source, relay_ssrc, format, || fresh_stream(rng)) else {
             // No SSRC under the key is left for it.
             self.counters.drops.count(DropReason::SrtpProtect);
             return 0;
@@ -132,10 +128,7 @@ impl TickSender<'_> {
             }
             _ => {
                 let ssrc = shared.ssrc;
-                let mut stream = MixRtp {
-                    next_seq: shared.next_seq,
-                    timestamp_base: shared.timestamp_base,
-                };
+                let mut stream = shared.stream;
                 self.write(
                     (leg.local_port, remote),
                     output,
@@ -143,7 +136,7 @@ impl TickSender<'_> {
                     ssrc,
                     &mut stream,
                 );
-                shared.next_seq = stream.next_seq;
+                shared.stream = stream;
                 protect_tail(
                     &mut keying.sender,
                     self.outbox,
@@ -153,7 +146,9 @@ impl TickSender<'_> {
                 );
                 let count = self.outbox.len() - first;
                 // The stream exists: it was found or started above.
-                if let Some(shared) = keying.stream(source, relay_ssrc, format, || (0, 0)) {
+                if let Some(shared) =
+                    keying.stream(source, relay_ssrc, format, || fresh_stream(self.rng))
+                {
                     shared.sealed = Some(SealedRun {
                         tick: self.serial,
                         first,

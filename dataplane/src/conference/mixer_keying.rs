@@ -22,6 +22,7 @@
 use core::fmt;
 use std::collections::HashMap;
 
+use super::leg::MixRtp;
 use super::{Codec, ConferenceError, LegId};
 use crate::srtp::{ConferenceKey, PacketBuf, SrtpError, SrtpPolicy, SrtpSession, MAX_OVERHEAD};
 
@@ -50,9 +51,7 @@ impl MixerKey {
             shared_ssrcs,
         }
     }
-}
 
-impl MixerKey {
     /// The SSRCs for the mix's shared streams.
     pub fn shared_ssrcs(&self) -> &[u32] {
         &self.shared_ssrcs
@@ -79,8 +78,8 @@ pub(crate) struct SharedStream {
     pub(crate) samples_per_packet: u32,
     pub(crate) payload_type: u8,
     pub(crate) ssrc: u32,
-    pub(crate) next_seq: u16,
-    pub(crate) timestamp_base: u32,
+    /// Its sequence numbers and timestamps.
+    pub(crate) stream: MixRtp,
     /// The core's mix tick that last sealed it, and where in the outbox its packets are.
     pub(crate) sealed: Option<SealedRun>,
 }
@@ -185,14 +184,14 @@ impl ConferenceKeying {
     /// The stream of `source` (the shared mix for `None`) in `codec`, packet size and
     /// payload type, started on first use: a relayed talker's under the SSRC claimed for
     /// it (`relay_ssrc`, once: a second format of the same talker gets `None`), the shared
-    /// mix under one of the spare SSRCs (`None` when none is left). `fresh` draws its
-    /// first sequence number and timestamp.
+    /// mix under one of the spare SSRCs (`None` when none is left). `fresh` draws a new
+    /// stream's first sequence number and timestamp.
     pub(crate) fn stream(
         &mut self,
         source: Option<LegId>,
         relay_ssrc: Option<u32>,
         format: (Codec, u32, u8),
-        fresh: impl FnOnce() -> (u16, u32),
+        fresh: impl FnOnce() -> MixRtp,
     ) -> Option<&mut SharedStream> {
         let (codec, samples_per_packet, payload_type) = format;
         let existing = self.shared.iter().position(|s| {
@@ -216,15 +215,14 @@ impl ConferenceKeying {
                     }
                     (Some(_), None) => return None,
                 };
-                let (next_seq, timestamp_base) = fresh();
+                let stream = fresh();
                 self.shared.push(SharedStream {
                     source,
                     codec,
                     samples_per_packet,
                     payload_type,
                     ssrc,
-                    next_seq,
-                    timestamp_base,
+                    stream,
                     sealed: None,
                 });
                 self.shared.len() - 1
