@@ -37,12 +37,19 @@ fn remote(leg: u32) -> SocketAddr {
     addr(41_000 + 2 * leg as u16)
 }
 
-fn key_material() -> Vec<u8> {
-    vec![KEY_BYTE; SrtpSuite::AesCm128HmacSha1_80.key_salt_len()]
+/// The key after a re-key.
+const NEW_KEY_BYTE: u8 = 0x43;
+
+fn key_material(byte: u8) -> Vec<u8> {
+    vec![byte; SrtpSuite::AesCm128HmacSha1_80.key_salt_len()]
 }
 
 fn libsrtp2(direction: Direction) -> Libsrtp2Session {
-    let material = key_material();
+    libsrtp2_under(KEY_BYTE, direction)
+}
+
+fn libsrtp2_under(key_byte: u8, direction: Direction) -> Libsrtp2Session {
+    let material = key_material(key_byte);
     Libsrtp2Session::new(&SessionConfig::new(
         Suite::AesCm128HmacSha1_80,
         &material,
@@ -52,8 +59,12 @@ fn libsrtp2(direction: Direction) -> Libsrtp2Session {
 }
 
 fn mixer_key() -> MixerKey {
+    mixer_key_under(KEY_BYTE)
+}
+
+fn mixer_key_under(key_byte: u8) -> MixerKey {
     MixerKey::new(
-        policy(SrtpSuite::AesCm128HmacSha1_80, KEY_BYTE),
+        policy(SrtpSuite::AesCm128HmacSha1_80, key_byte),
         SHARED_SSRCS.to_vec(),
     )
 }
@@ -381,4 +392,31 @@ fn a_phone_reaches_end_to_end_listeners_relayed_under_the_conference_key() {
     // The end-to-end mix listener hears both; the phone hears talker 1 in its mix.
     assert_tones("leg 4", s.heard(4), 48_000, &[a, phone], &[]);
     assert_tones("the phone", s.heard(7), 8000, &[a], &[phone]);
+}
+
+#[test]
+fn after_a_re_key_the_mix_comes_under_the_new_key() {
+    let a = Tone::new(400.0, 8000.0);
+    let mut s = Scenario::new(true);
+    s.add(1, Some(a), true, Receive::Streams);
+    s.add(3, None, true, Receive::Mix);
+    s.run(20);
+    assert_eq!(s.members[&3].unopened, 0);
+
+    // The focus re-keys: the core gets the new key (the mixer's SSRCs claimed again under
+    // it), and every participant switches to it.
+    let now = s.harness.now;
+    s.harness
+        .core
+        .set_mixer_key(ConferenceId(1), mixer_key_under(NEW_KEY_BYTE), now)
+        .expect("re-keyed");
+    for member in s.members.values_mut() {
+        member.send = Some(libsrtp2_under(NEW_KEY_BYTE, Direction::Outbound));
+        member.receive = Some(libsrtp2_under(NEW_KEY_BYTE, Direction::Inbound));
+        member.receiver = Receiver::new(Codec::Opus);
+    }
+    s.run(40);
+    assert_eq!(s.members[&3].unopened, 0, "the mix opens under the new key");
+    assert_tones("after the re-key", s.heard(3), 48_000, &[a], &[]);
+    assert_eq!(s.harness.core.mixing_counters().end_to_end_rejected, 0);
 }
